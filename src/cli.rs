@@ -1,0 +1,209 @@
+//! Command-line definitions. The names and flags are a contract (DESIGN.md): extend, never
+//! rename.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// vigie: social listening and web watch. Crawl feeds and pages, find brand mentions, unmet
+/// expectations and emerging signals, search them, get the daily digest.
+#[derive(Debug, Parser)]
+#[command(name = "vigie", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// Data directory (index and state).
+    #[arg(
+        long,
+        global = true,
+        env = "VIGIE_DATA",
+        default_value = "index",
+        value_name = "DIR"
+    )]
+    pub data: PathBuf,
+    /// Sources file.
+    #[arg(
+        long,
+        global = true,
+        default_value = "sources.toml",
+        value_name = "FILE"
+    )]
+    pub sources: PathBuf,
+    /// Folder of watch files (one watch per .toml file).
+    #[arg(long, global = true, default_value = "pipelines", value_name = "DIR")]
+    pub pipelines: PathBuf,
+    /// More log output (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Less output: errors only.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate sources and pipelines; every error names file, line and what to fix.
+    Check,
+    /// Crawl on schedule (or one pass), analyse, index, raise alerts.
+    Run(RunArgs),
+    /// JSON Lines documents through the pipeline (no network).
+    Ingest(IngestArgs),
+    /// JSON Lines `{"id", "text"}` in, analyses out (one line per input, same order).
+    Analyze(AnalyzeArgs),
+    /// What vigie reads in one fetched body (page or feed), as JSON.
+    Extract(ExtractArgs),
+    /// Ranked hits with highlighted snippets.
+    Search(SearchArgs),
+    /// The watch digest (text, HTML, JSON or a complete e-mail).
+    Digest(DigestArgs),
+    /// Alerts raised, each with its evidence.
+    Alerts(AlertsArgs),
+    /// The whole product offline: serve the bundled demo web on loopback, crawl it, print the digest.
+    Demo(DemoArgs),
+    /// Manage sources.
+    Sources {
+        #[command(subcommand)]
+        command: SourcesCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// One pass over every source, then exit.
+    #[arg(long)]
+    pub once: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// JSON Lines file, or `-` for standard input.
+    pub file: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// JSON Lines file, or `-` (the default) for standard input.
+    #[arg(default_value = "-")]
+    pub file: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Fetched body (HTML page or feed), or `-` for standard input.
+    pub file: String,
+    /// Address the body came from (resolves relative links).
+    #[arg(long)]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SentimentArg {
+    Negative,
+    Neutral,
+    Positive,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Query: words, "phrases", AND, OR, NOT, NEAR/n, parentheses; matched on stems.
+    pub query: String,
+    /// Only documents mentioning this brand (its id).
+    #[arg(long)]
+    pub brand: Option<String>,
+    /// Only documents of this watch.
+    #[arg(long)]
+    pub watch: Option<String>,
+    /// From this event time: a duration back from now (24h, 7d) or a date.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Until this event time (excluded): a duration back from now or a date.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only this language (fr, en, …).
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// Only this sentiment.
+    #[arg(long, value_enum)]
+    pub sentiment: Option<SentimentArg>,
+    /// Only documents with an unmet expectation (optionally of one kind: complaint, request, wish).
+    #[arg(long, num_args = 0..=1, default_missing_value = "any", value_name = "KIND")]
+    pub expectation: Option<String>,
+    /// Only documents from this source.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Most hits shown.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// One JSON object a hit and a line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DigestFormat {
+    Text,
+    Html,
+    Json,
+    Eml,
+}
+
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// Watch name (default: the only watch, or every watch in turn).
+    #[arg(long)]
+    pub watch: Option<String>,
+    /// Period: back from now (24h, 7d) or from a date. Default: the last day in the watch's time zone.
+    #[arg(long, conflicts_with = "day")]
+    pub since: Option<String>,
+    /// One calendar day in the watch's time zone.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub day: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DigestFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Mail it over SMTP (VIGIE_SMTP_URL) to the watch's recipients.
+    #[arg(long)]
+    pub send: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// From this event time: a duration back from now (24h, 7d) or a date.
+    #[arg(long, default_value = "7d")]
+    pub since: String,
+    /// Only this watch.
+    #[arg(long)]
+    pub watch: Option<String>,
+    /// One JSON object an alert and a line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep serving the demo web after the digest, for trying searches.
+    #[arg(long)]
+    pub serve: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Append the feeds of an OPML file (from another reader) to the sources file.
+    Import {
+        /// OPML file.
+        file: PathBuf,
+        /// Tags given to every imported feed.
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+    },
+    /// List configured sources.
+    List,
+}

@@ -1,0 +1,201 @@
+//! What flows through the pipeline: documents, what the analyses found in them, and alerts.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::analyze::lang::Lang;
+
+/// A document as a source gives it: one post, article, feed item or page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// Where it lives; its identity once canonicalised.
+    pub url: String,
+    pub title: String,
+    /// Plain text (for pages, the main content only).
+    pub text: String,
+    /// When it was published, if it says.
+    pub published: Option<DateTime<Utc>>,
+    /// When vigie got it.
+    pub fetched: DateTime<Utc>,
+    /// Source id (or the `source` of an ingested line).
+    pub source: String,
+    pub author: Option<String>,
+    /// Language announced by the source, page or input line.
+    pub lang_hint: Option<Lang>,
+}
+
+impl Document {
+    /// Event time: the published date, or the fetch date when there is none.
+    pub fn event_time(&self) -> DateTime<Utc> {
+        self.published.unwrap_or(self.fetched)
+    }
+
+    /// The text every analysis reads: the title, then the body (the title is not repeated when
+    /// the body already starts with it).
+    pub fn content(&self) -> String {
+        let title = self.title.trim();
+        let body = self.text.trim();
+        if title.is_empty() || body.starts_with(title) {
+            body.to_string()
+        } else if body.is_empty() {
+            title.to_string()
+        } else {
+            format!("{title}\n\n{body}")
+        }
+    }
+}
+
+/// Sentiment class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Label {
+    Negative,
+    Neutral,
+    Positive,
+}
+
+impl Label {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Negative => "negative",
+            Label::Neutral => "neutral",
+            Label::Positive => "positive",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Label> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "negative" | "neg" | "-" => Some(Label::Negative),
+            "neutral" | "neu" | "0" => Some(Label::Neutral),
+            "positive" | "pos" | "+" => Some(Label::Positive),
+            _ => None,
+        }
+    }
+}
+
+/// A sentiment score in [-1, 1] and its class.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sentiment {
+    pub score: f64,
+    pub label: Label,
+}
+
+impl Sentiment {
+    pub const NEUTRAL: Sentiment = Sentiment {
+        score: 0.0,
+        label: Label::Neutral,
+    };
+}
+
+/// One mention of a brand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mention {
+    /// Brand id.
+    pub brand: String,
+    /// The alias as written in the text.
+    pub alias: String,
+    /// Byte offsets into the analysed text.
+    pub start: usize,
+    pub end: usize,
+    /// Sentiment of the sentence around the mention.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<Sentiment>,
+}
+
+/// What kind of unmet expectation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpectationKind {
+    /// Asked, waited, no answer ("toujours pas de réponse", "still waiting").
+    Request,
+    /// Something went wrong and it is the brand's fault.
+    Complaint,
+    /// A suggestion or a missing feature ("ce serait bien que", "please add").
+    Wish,
+}
+
+impl ExpectationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpectationKind::Complaint => "complaint",
+            ExpectationKind::Request => "request",
+            ExpectationKind::Wish => "wish",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ExpectationKind> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "complaint" | "complaints" => Some(ExpectationKind::Complaint),
+            "request" | "requests" => Some(ExpectationKind::Request),
+            "wish" | "wishes" => Some(ExpectationKind::Wish),
+            _ => None,
+        }
+    }
+}
+
+/// One unmet expectation, with the cue that made vigie see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Expectation {
+    pub kind: ExpectationKind,
+    /// The words that fired, as written.
+    pub cue: String,
+    /// Byte offsets of the cue in the analysed text.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Everything the analyses found in one text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Analysis {
+    pub lang: Lang,
+    #[serde(skip)]
+    pub lang_confidence: f64,
+    pub sentiment: Sentiment,
+    pub mentions: Vec<Mention>,
+    pub expectations: Vec<Expectation>,
+    /// `watch/topic` for each topic query the text matches.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+}
+
+impl Analysis {
+    /// Brand ids mentioned, sorted, once each.
+    pub fn brands(&self) -> Vec<String> {
+        let mut b: Vec<String> = self.mentions.iter().map(|m| m.brand.clone()).collect();
+        b.sort();
+        b.dedup();
+        b
+    }
+
+    /// The sentiment of the text towards one brand: the mean over its mentions' sentences, or
+    /// the text's when no mention carries one.
+    pub fn brand_sentiment(&self, brand: &str) -> Sentiment {
+        let scores: Vec<f64> = self
+            .mentions
+            .iter()
+            .filter(|m| m.brand == brand)
+            .filter_map(|m| m.sentiment.map(|s| s.score))
+            .collect();
+        if scores.is_empty() {
+            return self.sentiment;
+        }
+        let labels: Vec<Label> = self
+            .mentions
+            .iter()
+            .filter(|m| m.brand == brand)
+            .filter_map(|m| m.sentiment.map(|s| s.label))
+            .collect();
+        let score = scores.iter().sum::<f64>() / scores.len() as f64;
+        // the strongest class among the mentions: one angry sentence makes the mention negative
+        let label = if labels.contains(&Label::Negative) && !labels.contains(&Label::Positive) {
+            Label::Negative
+        } else if labels.contains(&Label::Positive) && !labels.contains(&Label::Negative) {
+            Label::Positive
+        } else if labels.iter().all(|l| *l == Label::Neutral) {
+            Label::Neutral
+        } else {
+            crate::analyze::sentiment::label_of(score)
+        };
+        Sentiment { score, label }
+    }
+}

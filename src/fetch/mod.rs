@@ -1,0 +1,3 @@
+//! The crawler: polite, incremental fetching of feeds, pages and sitemaps.
+
+pub mod opml;

@@ -1,0 +1,123 @@
+//! The index sink: the one tantivy `IndexWriter` of a data directory, with the state that
+//! commits with it.
+
+use std::time::{Duration, Instant};
+
+use tantivy::{Index, IndexWriter, TantivyDocument, Term};
+
+use crate::data::{DataDir, DataError, WriterLock};
+use crate::index::{schema, Fields, IndexRecord};
+use crate::state::State;
+
+/// Commit after this many added documents...
+pub const COMMIT_EVERY_DOCS: usize = 20_000;
+/// ...or this long after the first uncommitted one.
+pub const COMMIT_EVERY: Duration = Duration::from_secs(5);
+/// Memory budget of the index writer.
+const WRITER_MEMORY: usize = 96 * 1024 * 1024;
+
+/// Problems writing the index.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error("index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+}
+
+/// A data directory opened for writing.
+pub struct Store {
+    pub fields: Fields,
+    pub index: Index,
+    writer: IndexWriter<TantivyDocument>,
+    pub state: std::sync::Arc<State>,
+    uncommitted: usize,
+    first_uncommitted: Option<Instant>,
+    generation: u64,
+    _lock: WriterLock,
+}
+
+impl Store {
+    /// Locks the data directory and opens (or creates) its index and state.
+    pub fn open(data: &DataDir, command: &str) -> Result<Store, StoreError> {
+        let lock = data.lock(command)?;
+        let (schema, fields) = schema();
+        let dir = data.index_dir();
+        let index = if dir.join("meta.json").exists() {
+            Index::open_in_dir(&dir)?
+        } else {
+            Index::create_in_dir(&dir, schema)?
+        };
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4);
+        let writer = index
+            .writer_with_num_threads(threads, WRITER_MEMORY.max(threads * 16 * 1024 * 1024))?;
+        let state = State::open(&data.state_dir())?;
+        let generation = index
+            .load_metas()?
+            .payload
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(0)
+            .max(state.generation());
+        Ok(Store {
+            fields,
+            index,
+            writer,
+            state: std::sync::Arc::new(state),
+            uncommitted: 0,
+            first_uncommitted: None,
+            generation,
+            _lock: lock,
+        })
+    }
+
+    /// Adds a record, replacing any document with the same key.
+    pub fn upsert(&mut self, rec: IndexRecord) -> Result<(), StoreError> {
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.key, &rec.key));
+        self.writer.add_document(rec.doc)?;
+        self.uncommitted += 1;
+        self.first_uncommitted.get_or_insert_with(Instant::now);
+        Ok(())
+    }
+
+    /// Whether a commit is due (by size or age).
+    pub fn commit_due(&self) -> bool {
+        self.uncommitted >= COMMIT_EVERY_DOCS
+            || self
+                .first_uncommitted
+                .is_some_and(|t| t.elapsed() >= COMMIT_EVERY)
+    }
+
+    /// Uncommitted documents.
+    pub fn uncommitted(&self) -> usize {
+        self.uncommitted
+    }
+
+    /// Commits the index, then the state staged for it. No-op when nothing changed.
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        if self.uncommitted == 0 && self.state.pending_len() == 0 {
+            return Ok(());
+        }
+        let generation = self.generation + 1;
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&generation.to_string());
+        prepared.commit()?;
+        self.state.flush(generation)?;
+        self.generation = generation;
+        self.uncommitted = 0;
+        self.first_uncommitted = None;
+        Ok(())
+    }
+
+    /// Commits and waits for background merges, leaving the index compact.
+    pub fn close(mut self) -> Result<(), StoreError> {
+        self.commit()?;
+        self.writer.wait_merging_threads()?;
+        Ok(())
+    }
+}

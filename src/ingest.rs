@@ -1,0 +1,417 @@
+//! `vigie ingest`: JSON Lines documents through the pipeline, no network.
+//!
+//! One object a line: `url` (required), `title`, `text` or `html`, `published` (RFC 3339),
+//! `source`, `author`, `lang`. A bad line is reported with its number and skipped; the rest
+//! goes in. Lines are read with a length limit, so one enormous line costs bounded memory.
+
+use std::io::{BufRead, Read};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::analyze::lang::Lang;
+use crate::config::Config;
+use crate::data::DataDir;
+use crate::doc::Document;
+use crate::index::writer::{Store, StoreError};
+use crate::pipeline::{default_workers, ordered_map, Incoming, Sink, Transform};
+
+/// Longest line read; longer lines are skipped unread (and reported).
+pub const MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
+
+/// One line of input, or why it is not one.
+#[derive(Debug)]
+pub enum Line {
+    Data { number: usize, bytes: Vec<u8> },
+    TooLong { number: usize, bytes: usize },
+}
+
+/// Reads lines with a length limit.
+pub struct LineReader<R> {
+    inner: R,
+    number: usize,
+    max: usize,
+    /// Bytes consumed so far.
+    pub consumed: u64,
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub fn new(inner: R, max: usize) -> Self {
+        LineReader {
+            inner,
+            number: 0,
+            max,
+            consumed: 0,
+        }
+    }
+
+    pub fn next_line(&mut self) -> std::io::Result<Option<Line>> {
+        let mut buf = Vec::new();
+        let mut total = 0usize;
+        let mut too_long = false;
+        loop {
+            let chunk = match self.inner.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                if total == 0 {
+                    return Ok(None);
+                }
+                break;
+            }
+            let (take, done) = match memchr(chunk) {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            total += take;
+            if !too_long {
+                if buf.len() + take > self.max {
+                    too_long = true;
+                    buf = Vec::new();
+                } else {
+                    buf.extend_from_slice(&chunk[..take]);
+                }
+            }
+            self.inner.consume(take);
+            self.consumed += take as u64;
+            if done {
+                break;
+            }
+        }
+        self.number += 1;
+        if too_long {
+            return Ok(Some(Line::TooLong {
+                number: self.number,
+                bytes: total,
+            }));
+        }
+        while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            buf.pop();
+        }
+        Ok(Some(Line::Data {
+            number: self.number,
+            bytes: buf,
+        }))
+    }
+}
+
+fn memchr(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
+}
+
+/// Parses one JSON line into a document. `now` is the fetch time (and the event time of
+/// documents without `published`).
+pub fn parse_line(bytes: &[u8], now: DateTime<Utc>) -> Result<(Incoming, Option<String>), String> {
+    let (text, warning) = match std::str::from_utf8(bytes) {
+        Ok(s) => (std::borrow::Cow::Borrowed(s), None),
+        Err(_) => (
+            String::from_utf8_lossy(bytes),
+            Some("invalid UTF-8 replaced by \u{FFFD}".to_string()),
+        ),
+    };
+    let v: Value = serde_json::from_str(&text).map_err(|e| {
+        let head: String = text.chars().take(40).filter(|c| !c.is_control()).collect();
+        format!("not a JSON object ({e}): {head:?}")
+    })?;
+    let Value::Object(obj) = v else {
+        return Err("expected a JSON object with at least a \"url\"".into());
+    };
+    let get_str = |k: &str| -> Result<Option<String>, String> {
+        match obj.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(format!(
+                "`{k}` must be a string, found {}",
+                json_type(other)
+            )),
+        }
+    };
+    let url = get_str("url")?
+        .filter(|u| !u.trim().is_empty())
+        .ok_or("missing \"url\": every document needs one")?;
+    let title = get_str("title")?.unwrap_or_default();
+    let text_field = get_str("text")?.unwrap_or_default();
+    let html = get_str("html")?;
+    if text_field.trim().is_empty()
+        && html.as_deref().is_none_or(|h| h.trim().is_empty())
+        && title.trim().is_empty()
+    {
+        return Err("no \"text\", \"html\" or \"title\": nothing to read".into());
+    }
+    let published = match get_str("published")? {
+        Some(p) => Some(crate::time::parse_date(&p).ok_or_else(|| {
+            format!(
+                "`published` {p:?} is not a date (expected RFC 3339, such as 2026-10-05T08:00:00Z)"
+            )
+        })?),
+        None => None,
+    };
+    let lang_hint = get_str("lang")?.as_deref().and_then(Lang::from_code);
+    let tags = match obj.get("tags") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let doc = Document {
+        url: url.trim().to_string(),
+        title,
+        text: text_field,
+        published,
+        fetched: now,
+        source: get_str("source")?.unwrap_or_else(|| "ingest".into()),
+        author: get_str("author")?,
+        lang_hint,
+    };
+    Ok((
+        Incoming {
+            doc,
+            html,
+            tags,
+            origin: String::new(),
+        },
+        warning,
+    ))
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Summary of an ingest.
+#[derive(Debug, Default, Clone)]
+pub struct IngestReport {
+    pub lines: u64,
+    pub bad_lines: u64,
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Documents read but refused by the transforms (too big, …).
+    pub failed: u64,
+    pub seconds: f64,
+}
+
+/// Problems that stop an ingest.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where the lines come from.
+pub enum Input {
+    Stdin,
+    File(std::path::PathBuf),
+}
+
+impl Input {
+    pub fn name(&self) -> String {
+        match self {
+            Input::Stdin => "standard input".into(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// Messages an ingest reports as it goes.
+pub trait Reporter: Sync {
+    /// A line was skipped (or read with a warning).
+    fn line_problem(&self, line: usize, message: &str, skipped: bool);
+    /// Progress: bytes consumed of the input.
+    fn progress(&self, _bytes: u64) {}
+}
+
+/// Ingests JSON Lines into the data directory.
+pub fn ingest(
+    config: Arc<Config>,
+    data: &DataDir,
+    input: Input,
+    reporter: &dyn Reporter,
+) -> Result<IngestReport, IngestError> {
+    let started = std::time::Instant::now();
+    let reader: Box<dyn Read + Send> = match &input {
+        Input::Stdin => Box::new(std::io::stdin()),
+        Input::File(p) => Box::new(std::fs::File::open(p).map_err(|source| IngestError::Read {
+            path: p.display().to_string(),
+            source,
+        })?),
+    };
+    let store = Store::open(data, "ingest")?;
+    let mut sink = Sink::new(store);
+    let transform = Transform::new(config);
+    let mut lines = LineReader::new(
+        std::io::BufReader::with_capacity(1 << 20, reader),
+        MAX_LINE_BYTES,
+    );
+    let now = Utc::now();
+    let mut report = IngestReport::default();
+    let mut read_error: Option<std::io::Error> = None;
+    let mut store_error: Option<StoreError> = None;
+    {
+        let report_ref = &mut report;
+        let read_error = &mut read_error;
+        let next = || loop {
+            match lines.next_line() {
+                Ok(None) => return None,
+                Err(e) => {
+                    *read_error = Some(e);
+                    return None;
+                }
+                Ok(Some(Line::TooLong { number, bytes })) => {
+                    report_ref.lines += 1;
+                    report_ref.bad_lines += 1;
+                    reporter.line_problem(
+                        number,
+                        &format!(
+                            "line of {} MB is over the {} MB limit; skipped",
+                            bytes >> 20,
+                            MAX_LINE_BYTES >> 20
+                        ),
+                        true,
+                    );
+                }
+                Ok(Some(Line::Data { number, bytes })) => {
+                    reporter.progress(lines.consumed);
+                    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                        continue;
+                    }
+                    report_ref.lines += 1;
+                    match parse_line(&bytes, now) {
+                        Ok((mut inc, warning)) => {
+                            if let Some(w) = warning {
+                                reporter.line_problem(number, &w, false);
+                            }
+                            inc.origin = format!("line {number}");
+                            return Some(inc);
+                        }
+                        Err(e) => {
+                            report_ref.bad_lines += 1;
+                            reporter.line_problem(number, &e, true);
+                        }
+                    }
+                }
+            }
+        };
+        let transform = &transform;
+        ordered_map(
+            next,
+            default_workers(),
+            |inc: Incoming| {
+                let origin = inc.origin.clone();
+                transform.prepare(inc).map_err(|e| format!("{origin}: {e}"))
+            },
+            |res| match res {
+                Ok(p) => match sink.accept(p) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        store_error = Some(e);
+                        false
+                    }
+                },
+                Err(e) => {
+                    sink.failed();
+                    let number = e
+                        .strip_prefix("line ")
+                        .and_then(|r| r.split(':').next())
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0);
+                    let msg = e.split_once(": ").map(|(_, m)| m.to_string()).unwrap_or(e);
+                    reporter.line_problem(number, &format!("{msg}; skipped"), true);
+                    true
+                }
+            },
+        );
+    }
+    if let Some(e) = store_error {
+        return Err(e.into());
+    }
+    let stats = sink.stats.clone();
+    sink.close()?;
+    if let Some(source) = read_error {
+        return Err(IngestError::Read {
+            path: input.name(),
+            source,
+        });
+    }
+    use crate::pipeline::Stats;
+    report.added = Stats::get(&stats.added);
+    report.updated = Stats::get(&stats.updated);
+    report.unchanged = Stats::get(&stats.unchanged);
+    report.failed = Stats::get(&stats.failed);
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_skipped_without_being_kept() {
+        let input = format!("{}\nshort\n\nlast", "x".repeat(100));
+        let mut r = LineReader::new(std::io::BufReader::with_capacity(8, input.as_bytes()), 50);
+        assert!(matches!(
+            r.next_line().unwrap(),
+            Some(Line::TooLong {
+                number: 1,
+                bytes: 101
+            })
+        ));
+        assert!(
+            matches!(r.next_line().unwrap(), Some(Line::Data { number: 2, ref bytes }) if bytes == b"short")
+        );
+        assert!(
+            matches!(r.next_line().unwrap(), Some(Line::Data { number: 3, ref bytes }) if bytes.is_empty())
+        );
+        assert!(
+            matches!(r.next_line().unwrap(), Some(Line::Data { number: 4, ref bytes }) if bytes == b"last")
+        );
+        assert!(r.next_line().unwrap().is_none());
+    }
+
+    #[test]
+    fn parses_documented_fields_and_explains_bad_lines() {
+        let now = Utc::now();
+        let (inc, w) = parse_line(br#"{"url": "https://e.org/1", "title": "T", "text": "x", "published": "2026-10-05T08:00:00Z", "source": "s", "author": "a", "lang": "fr"}"#, now).unwrap();
+        assert!(w.is_none());
+        assert_eq!(inc.doc.source, "s");
+        assert_eq!(inc.doc.lang_hint, Some(Lang::Fr));
+        assert_eq!(
+            inc.doc.published.unwrap().to_rfc3339(),
+            "2026-10-05T08:00:00+00:00"
+        );
+        assert!(parse_line(b"{not json", now)
+            .unwrap_err()
+            .contains("not a JSON object"));
+        assert!(parse_line(br#"{"text": "x"}"#, now)
+            .unwrap_err()
+            .contains("url"));
+        assert!(parse_line(br#"{"url": "u", "text": 3}"#, now)
+            .unwrap_err()
+            .contains("`text` must be a string"));
+        assert!(
+            parse_line(br#"{"url": "u", "text": "x", "published": "hier"}"#, now)
+                .unwrap_err()
+                .contains("published")
+        );
+        let (inc, w) = parse_line(b"{\"url\": \"u\", \"text\": \"caf\xe9\"}", now).unwrap();
+        assert!(w.unwrap().contains("UTF-8"));
+        assert_eq!(inc.doc.text, "caf\u{FFFD}");
+    }
+}

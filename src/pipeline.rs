@@ -1,0 +1,408 @@
+//! Wiring: sources → transforms → sinks.
+//!
+//! A source (the JSON Lines reader, the crawler) sends [`Incoming`] documents into a bounded
+//! channel. A pool of worker threads runs the synchronous transforms on each ([`Transform`]:
+//! extraction, analysis, index record), and hands the results back *in input order* to the
+//! single [`Sink`], which deduplicates, indexes and commits. A full channel is the
+//! backpressure: a slow index never makes memory grow, and memory never depends on the input
+//! size. Dropping the sender is the shutdown: every stage drains and exits.
+
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::analyze::lang::Lang;
+use crate::analyze::text::{Analyzed, TokenKind};
+use crate::analyze::Analyzer;
+use crate::config::Config;
+use crate::doc::{Analysis, Document};
+use crate::extract;
+use crate::index::writer::{Store, StoreError};
+use crate::index::{build_record, Fields, IndexRecord};
+use crate::state::Seen;
+
+/// Documents waiting between a source and the transforms.
+pub const SOURCE_CHANNEL: usize = 128;
+/// Documents being transformed or waiting for their turn at the sink.
+pub const MAX_IN_FLIGHT: usize = 256;
+/// Largest document text analysed; longer ones are reported and skipped.
+pub const MAX_TEXT_BYTES: usize = 8 * 1024 * 1024;
+/// Largest HTML body extracted.
+pub const MAX_HTML_BYTES: usize = 32 * 1024 * 1024;
+
+/// A document from a source, before the transforms.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub doc: Document,
+    /// HTML to extract the main text (and missing metadata) from.
+    pub html: Option<String>,
+    /// Tags of the source, for watch membership.
+    pub tags: Vec<String>,
+    /// Where it came from, for messages (`line 12`, a URL).
+    pub origin: String,
+}
+
+/// A document after the transforms, ready for the sink.
+pub struct Prepared {
+    pub key: String,
+    pub doc: Document,
+    /// Hash of the analysed content (folded words): unchanged content is not re-indexed.
+    pub hash: u64,
+    pub analysis: Analysis,
+    pub record: IndexRecord,
+    pub watches: Vec<String>,
+    pub origin: String,
+}
+
+/// The synchronous transforms, shared by the workers.
+pub struct Transform {
+    pub analyzer: Analyzer,
+    pub config: Arc<Config>,
+    pub fields: Fields,
+}
+
+impl Transform {
+    pub fn new(config: Arc<Config>) -> Self {
+        let (_, fields) = crate::index::schema();
+        Transform {
+            analyzer: Analyzer::new(&config),
+            config,
+            fields,
+        }
+    }
+
+    /// Extraction (when HTML came in), canonical key, analysis, index record.
+    pub fn prepare(&self, inc: Incoming) -> Result<Prepared, String> {
+        let Incoming {
+            mut doc,
+            html,
+            tags,
+            origin,
+        } = inc;
+        if let Some(html) = html {
+            if html.len() > MAX_HTML_BYTES {
+                return Err(format!(
+                    "HTML of {} MB is over the {} MB limit",
+                    html.len() >> 20,
+                    MAX_HTML_BYTES >> 20
+                ));
+            }
+            let page = extract::page::extract_page(&html, Some(&doc.url));
+            if doc.text.trim().is_empty() {
+                doc.text = page.text;
+            }
+            if doc.title.trim().is_empty() {
+                doc.title = page.title;
+            }
+            if doc.published.is_none() {
+                doc.published = page.published;
+            }
+            if doc.author.is_none() {
+                doc.author = page.author;
+            }
+            if doc.lang_hint.is_none() {
+                doc.lang_hint = page.lang.as_deref().and_then(Lang::from_code);
+            }
+        }
+        if doc.text.len() + doc.title.len() > MAX_TEXT_BYTES {
+            return Err(format!(
+                "text of {} MB is over the {} MB limit",
+                (doc.text.len() + doc.title.len()) >> 20,
+                MAX_TEXT_BYTES >> 20
+            ));
+        }
+        let key = extract::url::canonicalize(&doc.url);
+        let content = doc.content();
+        let (analysis, analyzed) = self.analyzer.analyze(&content, doc.lang_hint);
+        let hash = content_hash(&analyzed, &doc);
+        let watches: Vec<String> = self
+            .config
+            .watches
+            .iter()
+            .filter(|w| w.listens_to(&doc.source, &tags))
+            .map(|w| w.name.clone())
+            .collect();
+        let record = build_record(
+            &self.fields,
+            &key,
+            &doc,
+            &content,
+            &analyzed,
+            &analysis,
+            &watches,
+        );
+        Ok(Prepared {
+            key,
+            doc,
+            hash,
+            analysis,
+            record,
+            watches,
+            origin,
+        })
+    }
+}
+
+/// A hash of what the analyses read (folded words) and of the metadata shown with it: the
+/// same document again hashes the same; an edit changes it.
+fn content_hash(a: &Analyzed<'_>, doc: &Document) -> u64 {
+    let mut buf = String::with_capacity(a.text.len());
+    for t in a.tokens.iter().filter(|t| t.kind != TokenKind::Emoji) {
+        buf.push_str(&t.folded);
+        buf.push(' ');
+    }
+    buf.push('\u{1}');
+    buf.push_str(&doc.event_time().timestamp().to_string());
+    buf.push('\u{1}');
+    buf.push_str(&doc.source);
+    buf.push('\u{1}');
+    buf.push_str(&doc.url);
+    xxh3_64(buf.as_bytes())
+}
+
+/// Counters of a run, shared with progress displays.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Documents that reached the sink.
+    pub received: AtomicU64,
+    /// New documents indexed.
+    pub added: AtomicU64,
+    /// Known documents whose content changed.
+    pub updated: AtomicU64,
+    /// Known documents, unchanged.
+    pub unchanged: AtomicU64,
+    /// Documents the transforms refused (too big, broken).
+    pub failed: AtomicU64,
+}
+
+impl Stats {
+    pub fn get(c: &AtomicU64) -> u64 {
+        c.load(Ordering::Relaxed)
+    }
+
+    fn inc(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// What the sink did with one document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Added,
+    Updated,
+    Unchanged,
+}
+
+/// The single consumer: dedup against the state, index, commit by size or time.
+pub struct Sink {
+    pub store: Store,
+    pub stats: Arc<Stats>,
+}
+
+impl Sink {
+    pub fn new(store: Store) -> Self {
+        Sink {
+            store,
+            stats: Arc::new(Stats::default()),
+        }
+    }
+
+    pub fn accept(&mut self, p: Prepared) -> Result<Outcome, StoreError> {
+        Stats::inc(&self.stats.received);
+        let previous = self.store.state.seen(&p.key);
+        let outcome = match previous {
+            Some(s) if s.hash == p.hash => Outcome::Unchanged,
+            Some(_) => Outcome::Updated,
+            None => Outcome::Added,
+        };
+        match outcome {
+            Outcome::Unchanged => Stats::inc(&self.stats.unchanged),
+            Outcome::Updated | Outcome::Added => {
+                let at = p.doc.event_time().timestamp();
+                self.store.upsert(p.record)?;
+                self.store.state.put(
+                    crate::state::Space::Seen,
+                    &p.key,
+                    &Seen { hash: p.hash, at },
+                );
+                Stats::inc(if outcome == Outcome::Added {
+                    &self.stats.added
+                } else {
+                    &self.stats.updated
+                });
+            }
+        }
+        if self.store.commit_due() {
+            self.store.commit()?;
+        }
+        Ok(outcome)
+    }
+
+    /// Counts a document the transforms refused.
+    pub fn failed(&self) {
+        Stats::inc(&self.stats.failed);
+    }
+
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        self.store.commit()
+    }
+
+    pub fn close(self) -> Result<(), StoreError> {
+        self.store.close()
+    }
+}
+
+/// Runs `f` over the items `next` gives, on `workers` threads, and hands the results to `emit`
+/// in input order. At most [`MAX_IN_FLIGHT`] items are between `next` and `emit` at any
+/// time. A panic in `f` becomes an error for that item only. `emit` returning `false` stops
+/// the run early (remaining items are not read).
+pub fn ordered_map<I, O>(
+    mut next: impl FnMut() -> Option<I> + Send,
+    workers: usize,
+    f: impl Fn(I) -> Result<O, String> + Sync,
+    mut emit: impl FnMut(Result<O, String>) -> bool,
+) where
+    I: Send,
+    O: Send,
+{
+    let workers = workers.max(1);
+    let (ticket_tx, ticket_rx) = crossbeam_channel::bounded::<()>(MAX_IN_FLIGHT);
+    for _ in 0..MAX_IN_FLIGHT {
+        ticket_tx.send(()).expect("room for every ticket");
+    }
+    let (work_tx, work_rx) = crossbeam_channel::bounded::<(u64, I)>(workers * 2);
+    let (res_tx, res_rx) = crossbeam_channel::unbounded::<(u64, Result<O, String>)>();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let stop = &stop;
+        s.spawn(move || {
+            let mut seq = 0u64;
+            while ticket_rx.recv().is_ok() && !stop.load(Ordering::Relaxed) {
+                let Some(item) = next() else { break };
+                if work_tx.send((seq, item)).is_err() {
+                    break;
+                }
+                seq += 1;
+            }
+        });
+        let f = &f;
+        for _ in 0..workers {
+            let work_rx = work_rx.clone();
+            let res_tx = res_tx.clone();
+            s.spawn(move || {
+                for (seq, item) in work_rx {
+                    let out = std::panic::catch_unwind(AssertUnwindSafe(|| f(item)))
+                        .unwrap_or_else(|p| Err(format!("internal error: {}", panic_message(&p))));
+                    if res_tx.send((seq, out)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(res_tx);
+        drop(work_rx);
+        let mut pending: BTreeMap<u64, Result<O, String>> = BTreeMap::new();
+        let mut next_out = 0u64;
+        let mut tickets = Some(ticket_tx);
+        for (seq, out) in res_rx {
+            if tickets.is_none() {
+                continue;
+            }
+            pending.insert(seq, out);
+            while let Some(o) = pending.remove(&next_out) {
+                next_out += 1;
+                if !emit(o) {
+                    stop.store(true, Ordering::Relaxed);
+                    pending.clear();
+                    // a feeder waiting for a ticket wakes up and sees the stop
+                    tickets = None;
+                    break;
+                }
+                if let Some(t) = &tickets {
+                    let _ = t.send(());
+                }
+            }
+        }
+    });
+}
+
+fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".into()
+    }
+}
+
+/// Worker threads for the transforms: every core.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordered_map_keeps_order_and_survives_panics() {
+        let mut items = (0..2000u64).collect::<Vec<_>>().into_iter();
+        let mut out = Vec::new();
+        ordered_map(
+            move || items.next(),
+            4,
+            |i| {
+                if i == 77 {
+                    panic!("boom");
+                }
+                if i % 13 == 0 {
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+                Ok(i * 2)
+            },
+            |r| {
+                out.push(r);
+                true
+            },
+        );
+        assert_eq!(out.len(), 2000);
+        for (i, r) in out.iter().enumerate() {
+            if i == 77 {
+                assert!(r.as_ref().unwrap_err().contains("boom"));
+            } else {
+                assert_eq!(*r.as_ref().unwrap(), i as u64 * 2);
+            }
+        }
+    }
+
+    #[test]
+    fn ordered_map_stops_when_asked() {
+        let read = AtomicU64::new(0);
+        let mut n = 0u64;
+        let mut got = 0;
+        ordered_map(
+            || {
+                read.fetch_add(1, Ordering::Relaxed);
+                n += 1;
+                Some(n)
+            },
+            2,
+            Ok,
+            |_| {
+                got += 1;
+                got < 10
+            },
+        );
+        assert_eq!(got, 10);
+        assert!(
+            read.load(Ordering::Relaxed) < 10 + MAX_IN_FLIGHT as u64 + 10,
+            "reading stopped soon after"
+        );
+    }
+}
