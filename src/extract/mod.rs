@@ -1,6 +1,7 @@
 //! What vigie reads in a fetched body: the main text and metadata of a page, the items of a
 //! feed, canonical URLs.
 
+pub mod feed;
 pub mod page;
 pub mod url;
 
@@ -45,4 +46,14 @@ pub fn extract_body(body: &[u8], url: Option<&str>) -> Result<Value, ExtractErro
     Ok(
         json!({"kind": "page", "title": p.title, "text": p.text, "published": p.published.map(|d| d.to_rfc3339()), "author": p.author, "lang": p.lang, "canonical": p.canonical}),
     )
+}
+
+/// Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.
+pub fn html_to_text(fragment: &str) -> String {
+    if !fragment.contains('<') && !fragment.contains('&') {
+        return fragment.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    let frag = scraper::Html::parse_fragment(fragment);
+    let text: String = frag.root_element().text().collect::<Vec<_>>().join(" ");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
