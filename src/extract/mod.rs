@@ -57,3 +57,101 @@ pub fn html_to_text(fragment: &str) -> String {
     let text: String = frag.root_element().text().collect::<Vec<_>>().join(" ");
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// Decodes an HTML body to text: the byte-order mark wins, then the `charset` of the
+/// Content-Type header, then a `<meta charset>` (or `http-equiv`) in the first kilobytes,
+/// then UTF-8 if the bytes are valid UTF-8, else windows-1252 (what browsers assume).
+pub fn decode_html(body: &[u8], content_type: Option<&str>) -> String {
+    if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(body) {
+        return enc
+            .decode_without_bom_handling(&body[bom_len..])
+            .0
+            .into_owned();
+    }
+    let from_header = content_type
+        .and_then(charset_param)
+        .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()));
+    let enc = from_header
+        .or_else(|| meta_charset(&body[..body.len().min(4096)]))
+        .unwrap_or_else(|| {
+            if std::str::from_utf8(body).is_ok() {
+                encoding_rs::UTF_8
+            } else {
+                encoding_rs::WINDOWS_1252
+            }
+        });
+    // a page that says UTF-16 in its meta but has no BOM is ASCII-compatible text that lies
+    let enc = if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+        encoding_rs::UTF_8
+    } else {
+        enc
+    };
+    enc.decode_without_bom_handling(body).0.into_owned()
+}
+
+/// The `charset` parameter of a Content-Type value.
+pub fn charset_param(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        (k.trim().eq_ignore_ascii_case("charset"))
+            .then(|| v.trim().trim_matches(['"', '\'']).to_string())
+    })
+}
+
+fn meta_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let lower = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find("<meta") {
+        let start = from + i;
+        let end = lower[start..].find('>').map_or(lower.len(), |e| start + e);
+        let tag = &lower[start..end];
+        if let Some(c) = tag.find("charset=") {
+            let rest = tag[c + 8..].trim_start_matches(['"', '\'', ' ']);
+            let label: String = rest
+                .chars()
+                .take_while(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | ':' | '.'))
+                .collect();
+            if let Some(enc) = encoding_rs::Encoding::for_label(label.as_bytes()) {
+                return Some(enc);
+            }
+        }
+        from = end;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_by_bom_header_meta_then_sniffing() {
+        assert_eq!(
+            decode_html(
+                b"\xEF\xBB\xBFcaf\xC3\xA9",
+                Some("text/html; charset=iso-8859-1")
+            ),
+            "café"
+        );
+        assert_eq!(
+            decode_html(b"caf\xE9", Some("text/html; charset=ISO-8859-1")),
+            "café"
+        );
+        assert_eq!(
+            decode_html(b"<meta charset=\"windows-1252\"><p>caf\xE9", None),
+            "<meta charset=\"windows-1252\"><p>café"
+        );
+        assert_eq!(decode_html(b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-15\">\xA4", None).chars().last(), Some('€'));
+        assert_eq!(decode_html("déjà".as_bytes(), None), "déjà");
+        assert_eq!(decode_html(b"d\xE9j\xE0", None), "déjà");
+    }
+
+    #[test]
+    fn fragments_become_plain_text() {
+        assert_eq!(
+            html_to_text("<p>Hello &amp; <b>bye</b></p>\n<p>again</p>"),
+            "Hello & bye again"
+        );
+        assert_eq!(html_to_text("plain   text"), "plain text");
+    }
+}
