@@ -253,7 +253,7 @@ pub fn ingest(
         })?),
     };
     let store = Store::open(data, "ingest")?;
-    let mut sink = Sink::new(store);
+    let mut sink = Sink::new(store, config.clone());
     let transform = Transform::new(config);
     let mut lines = LineReader::new(
         std::io::BufReader::with_capacity(1 << 20, reader),

@@ -18,10 +18,18 @@ pub mod extract;
 pub mod fetch;
 pub mod index;
 pub mod ingest;
+pub mod mail;
 pub mod pipeline;
 pub mod run;
 pub mod state;
 pub mod time;
+
+/// The User-Agent of every request vigie makes: it names vigie and where to learn about it.
+pub const USER_AGENT: &str = concat!(
+    "vigie/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/vigie-watch/vigie; web watch)"
+);
 
 /// Escapes text for HTML element content and attribute values.
 pub fn html_escape(s: &str) -> String {

@@ -14,15 +14,19 @@ use std::sync::Arc;
 
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::alert::channel::Deliverer;
+use crate::alert::detect::{Observation, WatchDetectors};
+use crate::alert::Alert;
 use crate::analyze::lang::Lang;
+use crate::analyze::signal::{extract_terms, Term};
 use crate::analyze::text::{Analyzed, TokenKind};
 use crate::analyze::Analyzer;
 use crate::config::Config;
-use crate::doc::{Analysis, Document};
+use crate::doc::{Analysis, Document, Label};
 use crate::extract;
 use crate::index::writer::{Store, StoreError};
 use crate::index::{build_record, Fields, IndexRecord};
-use crate::state::Seen;
+use crate::state::{Seen, Space};
 
 /// Documents waiting between a source and the transforms.
 pub const SOURCE_CHANNEL: usize = 128;
@@ -49,11 +53,15 @@ pub struct Incoming {
 pub struct Prepared {
     pub key: String,
     pub doc: Document,
-    /// Hash of the analysed content (folded words): unchanged content is not re-indexed.
+    /// Hash of the analysed content and its metadata: unchanged documents are not re-indexed.
     pub hash: u64,
+    /// Hash of the words alone: copies of one text at other addresses share it.
+    pub hash_content: u64,
     pub analysis: Analysis,
     pub record: IndexRecord,
     pub watches: Vec<String>,
+    /// Terms for emerging-signal detection (empty when no watch listens).
+    pub terms: Vec<Term>,
     pub origin: String,
 }
 
@@ -117,7 +125,7 @@ impl Transform {
         let key = extract::url::canonicalize(&doc.url);
         let content = doc.content();
         let (analysis, analyzed) = self.analyzer.analyze(&content, doc.lang_hint);
-        let hash = content_hash(&analyzed, &doc);
+        let (hash, hash_content) = content_hash(&analyzed, &doc);
         let watches: Vec<String> = self
             .config
             .watches
@@ -134,33 +142,42 @@ impl Transform {
             &analysis,
             &watches,
         );
+        let terms = if watches.is_empty() {
+            Vec::new()
+        } else {
+            extract_terms(&analyzed)
+        };
         Ok(Prepared {
             key,
             doc,
             hash,
+            hash_content,
             analysis,
             record,
             watches,
+            terms,
             origin,
         })
     }
 }
 
-/// A hash of what the analyses read (folded words) and of the metadata shown with it: the
-/// same document again hashes the same; an edit changes it.
-fn content_hash(a: &Analyzed<'_>, doc: &Document) -> u64 {
+/// Hashes of what the analyses read (folded words), with and without the metadata shown with
+/// it: the same document again hashes the same; an edit changes it; a copy elsewhere shares
+/// the second.
+fn content_hash(a: &Analyzed<'_>, doc: &Document) -> (u64, u64) {
     let mut buf = String::with_capacity(a.text.len());
     for t in a.tokens.iter().filter(|t| t.kind != TokenKind::Emoji) {
         buf.push_str(&t.folded);
         buf.push(' ');
     }
+    let words = xxh3_64(buf.as_bytes());
     buf.push('\u{1}');
     buf.push_str(&doc.event_time().timestamp().to_string());
     buf.push('\u{1}');
     buf.push_str(&doc.source);
     buf.push('\u{1}');
     buf.push_str(&doc.url);
-    xxh3_64(buf.as_bytes())
+    (xxh3_64(buf.as_bytes()), words)
 }
 
 /// Counters of a run, shared with progress displays.
@@ -176,6 +193,8 @@ pub struct Stats {
     pub unchanged: AtomicU64,
     /// Documents the transforms refused (too big, broken).
     pub failed: AtomicU64,
+    /// Alerts raised.
+    pub alerts: AtomicU64,
 }
 
 impl Stats {
@@ -196,18 +215,74 @@ pub enum Outcome {
     Unchanged,
 }
 
-/// The single consumer: dedup against the state, index, commit by size or time.
+/// The single consumer: dedup against the state, signal detectors, index, commit by size or
+/// time. Detector state is saved with each commit; alerts are recorded in the index with the
+/// documents that raised them and delivered once that commit is on disk.
 pub struct Sink {
     pub store: Store,
     pub stats: Arc<Stats>,
+    config: Arc<Config>,
+    detectors: BTreeMap<String, WatchDetectors>,
+    /// Alerts of the uncommitted batch, delivered after the commit.
+    pending_alerts: Vec<Alert>,
+    deliverer: Option<Deliverer>,
 }
 
 impl Sink {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, config: Arc<Config>) -> Self {
+        let mut detectors = BTreeMap::new();
+        for w in &config.watches {
+            let saved = store.state.get_raw(Space::Detectors, &w.name);
+            let d = saved
+                .and_then(|b| WatchDetectors::from_bytes(&b))
+                .unwrap_or_default();
+            detectors.insert(w.name.clone(), d);
+        }
         Sink {
             store,
             stats: Arc::new(Stats::default()),
+            config,
+            detectors,
+            pending_alerts: Vec::new(),
+            deliverer: Some(Deliverer::new()),
         }
+    }
+
+    /// Runs the detectors of each watch of a new document; records the alerts.
+    fn detect(&mut self, p: &Prepared) -> Result<(), StoreError> {
+        if p.watches.is_empty() {
+            return Ok(());
+        }
+        let brands: Vec<(String, Label)> = p
+            .analysis
+            .brands()
+            .into_iter()
+            .map(|b| {
+                let label = p.analysis.brand_sentiment(&b).label;
+                (b, label)
+            })
+            .collect();
+        let obs = Observation {
+            url: &p.doc.url,
+            at: p.doc.event_time(),
+            content_hash: p.hash_content,
+            terms: &p.terms,
+            brands: &brands,
+        };
+        for name in &p.watches {
+            let (Some(watch), Some(det)) = (self.config.watch(name), self.detectors.get_mut(name))
+            else {
+                continue;
+            };
+            for alert in det.observe(&obs, watch) {
+                self.store.upsert(alert.record(&self.store.fields))?;
+                if !alert.update {
+                    Stats::inc(&self.stats.alerts);
+                    self.pending_alerts.push(alert);
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn accept(&mut self, p: Prepared) -> Result<Outcome, StoreError> {
@@ -222,6 +297,9 @@ impl Sink {
             Outcome::Unchanged => Stats::inc(&self.stats.unchanged),
             Outcome::Updated | Outcome::Added => {
                 let at = p.doc.event_time().timestamp();
+                if outcome == Outcome::Added {
+                    self.detect(&p)?;
+                }
                 self.store.upsert(p.record)?;
                 self.store.state.put(
                     crate::state::Space::Seen,
@@ -236,7 +314,7 @@ impl Sink {
             }
         }
         if self.store.commit_due() {
-            self.store.commit()?;
+            self.commit()?;
         }
         Ok(outcome)
     }
@@ -246,11 +324,30 @@ impl Sink {
         Stats::inc(&self.stats.failed);
     }
 
+    /// Commits the index with the state of the batch (detectors included), then delivers the
+    /// batch's alerts.
     pub fn commit(&mut self) -> Result<(), StoreError> {
-        self.store.commit()
+        if self.store.uncommitted() > 0 {
+            for (name, d) in &self.detectors {
+                self.store
+                    .state
+                    .put_raw(Space::Detectors, name, d.to_bytes());
+            }
+        }
+        self.store.commit()?;
+        if let Some(d) = &self.deliverer {
+            for a in self.pending_alerts.drain(..) {
+                d.deliver(&a, self.config.watch(&a.watch));
+            }
+        }
+        Ok(())
     }
 
-    pub fn close(self) -> Result<(), StoreError> {
+    pub fn close(mut self) -> Result<(), StoreError> {
+        self.commit()?;
+        if let Some(d) = self.deliverer.take() {
+            d.finish();
+        }
         self.store.close()
     }
 }

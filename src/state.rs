@@ -127,6 +127,19 @@ impl State {
             .insert(space.key(key), Some(raw));
     }
 
+    /// Reads raw bytes, staged writes first.
+    pub fn get_raw(&self, space: Space, key: &str) -> Option<Vec<u8>> {
+        self.raw_get(&space.key(key))
+    }
+
+    /// Stages a write of raw bytes.
+    pub fn put_raw(&self, space: Space, key: &str, value: Vec<u8>) {
+        self.pending
+            .lock()
+            .expect("state lock")
+            .insert(space.key(key), Some(value));
+    }
+
     /// Stages a deletion.
     pub fn delete(&self, space: Space, key: &str) {
         self.pending

@@ -9,6 +9,7 @@ pub mod lang;
 pub mod mention;
 pub mod query;
 pub mod sentiment;
+pub mod signal;
 pub mod text;
 
 use crate::config::{Config, Watch};

@@ -216,13 +216,13 @@ impl Default for AlertsConfig {
             reminder: Duration::from_secs(24 * 3600),
             emerging: DetectorConfig {
                 enabled: true,
-                threshold: 6.0,
+                threshold: 5.0,
                 min_count: 8,
             },
             sentiment_shift: DetectorConfig {
                 enabled: true,
-                threshold: 4.0,
-                min_count: 12,
+                threshold: 6.0,
+                min_count: 10,
             },
             volume_spike: DetectorConfig {
                 enabled: true,

@@ -1,0 +1,538 @@
+//! The terms a document contributes to emerging-signal detection: stems of its content words
+//! and the short phrases (two or three content words, stop-words allowed between them) they
+//! form, once each. Stop-words, numbers, URLs and one- or two-letter words are ignored.
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::analyze::text::{Analyzed, TokenKind};
+
+/// A term: its key (hash of its stems) and how it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub key: u64,
+    /// The words as first written in the document, lowercased.
+    pub text: String,
+    /// Number of content words (1 to 3).
+    pub words: u8,
+}
+
+/// Most terms taken from one document (long pages would otherwise dominate).
+pub const MAX_TERMS: usize = 400;
+
+/// Stop-words two content words of a phrase may have between them.
+const MAX_GAP: usize = 2;
+
+const STOP_FR: &[&str] = &[
+    "alors",
+    "au",
+    "aucun",
+    "aucune",
+    "aussi",
+    "autre",
+    "aux",
+    "avec",
+    "avoir",
+    "bon",
+    "car",
+    "ce",
+    "cela",
+    "ces",
+    "cet",
+    "cette",
+    "ceux",
+    "chaque",
+    "chez",
+    "comme",
+    "comment",
+    "dans",
+    "de",
+    "des",
+    "deux",
+    "doit",
+    "donc",
+    "dont",
+    "du",
+    "elle",
+    "elles",
+    "en",
+    "encore",
+    "est",
+    "et",
+    "etaient",
+    "etait",
+    "etant",
+    "ete",
+    "etre",
+    "eu",
+    "fait",
+    "faire",
+    "fois",
+    "font",
+    "hors",
+    "ici",
+    "il",
+    "ils",
+    "je",
+    "juste",
+    "la",
+    "le",
+    "les",
+    "leur",
+    "leurs",
+    "lui",
+    "ma",
+    "mais",
+    "me",
+    "meme",
+    "mes",
+    "moi",
+    "mon",
+    "ne",
+    "ni",
+    "nos",
+    "notre",
+    "nous",
+    "on",
+    "ont",
+    "ou",
+    "par",
+    "parce",
+    "pas",
+    "peu",
+    "peut",
+    "plus",
+    "pour",
+    "pourquoi",
+    "quand",
+    "que",
+    "quel",
+    "quelle",
+    "quelles",
+    "quels",
+    "qui",
+    "sa",
+    "sans",
+    "se",
+    "ses",
+    "seulement",
+    "si",
+    "sien",
+    "son",
+    "sont",
+    "sous",
+    "soyez",
+    "sujet",
+    "sur",
+    "ta",
+    "tandis",
+    "te",
+    "tellement",
+    "tels",
+    "tes",
+    "toi",
+    "ton",
+    "tous",
+    "tout",
+    "toute",
+    "toutes",
+    "tres",
+    "trop",
+    "tu",
+    "un",
+    "une",
+    "vos",
+    "votre",
+    "vous",
+    "vu",
+    "ca",
+    "c'est",
+    "cest",
+    "j'ai",
+    "ai",
+    "as",
+    "avez",
+    "avons",
+    "suis",
+    "es",
+    "sommes",
+    "etes",
+    "sera",
+    "serait",
+    "ya",
+    "y",
+    "rien",
+    "bien",
+    "tjs",
+    "toujours",
+    "deja",
+    "apres",
+    "avant",
+    "depuis",
+    "jamais",
+    "ceci",
+    "celui",
+    "celle",
+    "lors",
+    "puis",
+    "ainsi",
+    "alors",
+    "oui",
+    "non",
+    "voila",
+    "qu",
+    "quoi",
+    "ou",
+    "dont",
+    "entre",
+    "vers",
+    "via",
+    "selon",
+    "contre",
+    "pendant",
+    "mes",
+    "nos",
+    "leurs",
+    "cet",
+    "aujourd'hui",
+    "hier",
+    "demain",
+];
+
+const STOP_EN: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "aren't",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "can't",
+    "cannot",
+    "could",
+    "couldn't",
+    "did",
+    "didn't",
+    "do",
+    "does",
+    "doesn't",
+    "doing",
+    "don't",
+    "during",
+    "each",
+    "even",
+    "ever",
+    "few",
+    "for",
+    "from",
+    "further",
+    "get",
+    "gets",
+    "got",
+    "had",
+    "hadn't",
+    "has",
+    "hasn't",
+    "have",
+    "haven't",
+    "having",
+    "he",
+    "he's",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "i'd",
+    "i'll",
+    "i'm",
+    "i've",
+    "if",
+    "in",
+    "into",
+    "is",
+    "isn't",
+    "it",
+    "it's",
+    "its",
+    "itself",
+    "just",
+    "let",
+    "let's",
+    "like",
+    "me",
+    "more",
+    "most",
+    "much",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "on",
+    "once",
+    "one",
+    "only",
+    "or",
+    "other",
+    "ought",
+    "our",
+    "ours",
+    "ourselves",
+    "over",
+    "own",
+    "really",
+    "same",
+    "she",
+    "she's",
+    "should",
+    "shouldn't",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "that's",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "there's",
+    "these",
+    "they",
+    "they're",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "us",
+    "very",
+    "was",
+    "wasn't",
+    "we",
+    "we're",
+    "were",
+    "weren't",
+    "what",
+    "what's",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "who's",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "won't",
+    "would",
+    "wouldn't",
+    "you",
+    "you'd",
+    "you'll",
+    "you're",
+    "you've",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "im",
+    "dont",
+    "cant",
+    "u",
+    "ur",
+    "lol",
+    "rt",
+    "via",
+    "amp",
+    "gonna",
+    "wanna",
+    "yeah",
+    "yes",
+    "oh",
+    "ok",
+    "okay",
+    "still",
+    "today",
+    "day",
+    "time",
+    "new",
+    "know",
+    "think",
+    "see",
+    "go",
+    "going",
+    "make",
+    "want",
+    "need",
+    "way",
+    "well",
+    "back",
+    "today's",
+    "http",
+    "https",
+    "www",
+    "com",
+];
+
+fn is_stop(folded: &str) -> bool {
+    STOP_FR.contains(&folded) || STOP_EN.contains(&folded)
+}
+
+/// Whether a token can be (part of) a term.
+fn is_content(a: &Analyzed<'_>, i: usize) -> bool {
+    let t = &a.tokens[i];
+    match t.kind {
+        TokenKind::Hashtag | TokenKind::Handle => t.folded.len() > 2,
+        TokenKind::Word => {
+            t.folded.chars().count() >= 3
+                && t.folded.chars().any(char::is_alphabetic)
+                && !is_stop(&t.folded)
+        }
+        _ => false,
+    }
+}
+
+/// The terms of an analysed text, each once.
+pub fn extract_terms(a: &Analyzed<'_>) -> Vec<Term> {
+    let mut out: Vec<Term> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut push = |out: &mut Vec<Term>, idx: &[usize]| {
+        if out.len() >= MAX_TERMS {
+            return;
+        }
+        let key_text: Vec<&str> = idx.iter().map(|&i| a.stems[i].as_str()).collect();
+        let key = xxh3_64(key_text.join(" ").as_bytes());
+        if seen.insert(key) {
+            let start = a.tokens[idx[0]].start;
+            let end = a.tokens[*idx.last().expect("non-empty")].end;
+            let text = a.text[start..end]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase();
+            out.push(Term {
+                key,
+                text,
+                words: idx.len() as u8,
+            });
+        }
+    };
+    for sentence in &a.sentences {
+        let range = a.tokens_in(sentence);
+        // content tokens of the sentence, with how many stop-words sit before each
+        let mut content: Vec<(usize, usize)> = Vec::new();
+        let mut gap = 0usize;
+        for i in range {
+            if is_content(a, i) {
+                content.push((i, gap));
+                gap = 0;
+            } else if matches!(a.tokens[i].kind, TokenKind::Word | TokenKind::Elision) {
+                gap += 1;
+            } else {
+                // numbers, emoji: break phrases
+                gap = MAX_GAP + 1;
+            }
+        }
+        for k in 0..content.len() {
+            let (i, _) = content[k];
+            push(&mut out, &[i]);
+            if k + 1 < content.len() && content[k + 1].1 <= MAX_GAP {
+                let j = content[k + 1].0;
+                push(&mut out, &[i, j]);
+                if k + 2 < content.len() && content[k + 2].1 <= MAX_GAP {
+                    push(&mut out, &[i, j, content[k + 2].0]);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::lang::Lang;
+
+    fn texts(s: &str, lang: Lang) -> Vec<String> {
+        extract_terms(&Analyzed::new(s, lang))
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
+    }
+
+    #[test]
+    fn words_and_phrases_without_stop_words() {
+        let t = texts("Encore un prélèvement en double, troisième fois.", Lang::Fr);
+        assert!(t.contains(&"prélèvement".to_string()));
+        assert!(t.contains(&"prélèvement en double".to_string()), "{t:?}");
+        assert!(
+            !t.iter().any(|x| x == "en" || x == "un" || x == "encore"),
+            "{t:?}"
+        );
+        let t = texts("Mobile data down for the third hour now.", Lang::En);
+        assert!(
+            t.contains(&"mobile data".to_string()) && t.contains(&"mobile data down".to_string()),
+            "{t:?}"
+        );
+    }
+
+    #[test]
+    fn inflections_share_a_key_and_phrases_stay_in_their_sentence() {
+        let a = extract_terms(&Analyzed::new("Les prélèvements en double.", Lang::Fr));
+        let b = extract_terms(&Analyzed::new("Un prélèvement en double.", Lang::Fr));
+        let key = |v: &[Term], w: u8| v.iter().find(|t| t.words == w).map(|t| t.key);
+        assert_eq!(key(&a, 2), key(&b, 2));
+        let t = texts("Panne réseau. Facture salée.", Lang::Fr);
+        assert!(
+            !t.iter()
+                .any(|x| x.contains("réseau") && x.contains("facture")),
+            "{t:?}"
+        );
+    }
+
+    #[test]
+    fn each_term_once_and_bounded() {
+        let long = "alpha beta gamma ".repeat(10);
+        let t = texts(&long, Lang::En);
+        assert_eq!(t.iter().filter(|x| *x == "alpha").count(), 1);
+        let huge: String = (0..5000).map(|i| format!("mot{i} ")).collect();
+        assert_eq!(
+            extract_terms(&Analyzed::new(&huge, Lang::Fr)).len(),
+            MAX_TERMS
+        );
+    }
+}
