@@ -207,6 +207,19 @@ impl Stats {
     }
 }
 
+/// New documents waiting for the detectors before a commit forces them through.
+pub const MAX_QUEUED_DETECTIONS: usize = 8192;
+
+/// A new document as the detectors need it.
+struct Queued {
+    url: String,
+    at: chrono::DateTime<chrono::Utc>,
+    content_hash: u64,
+    terms: Vec<Term>,
+    brands: Vec<(String, Label)>,
+    watches: Vec<String>,
+}
+
 /// What the sink did with one document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -223,6 +236,8 @@ pub struct Sink {
     pub stats: Arc<Stats>,
     config: Arc<Config>,
     detectors: BTreeMap<String, WatchDetectors>,
+    /// New documents of the uncommitted batch, waiting for the detectors.
+    to_detect: Vec<Queued>,
     /// Alerts of the uncommitted batch, delivered after the commit.
     pending_alerts: Vec<Alert>,
     deliverer: Option<Deliverer>,
@@ -243,15 +258,16 @@ impl Sink {
             stats: Arc::new(Stats::default()),
             config,
             detectors,
+            to_detect: Vec::new(),
             pending_alerts: Vec::new(),
             deliverer: Some(Deliverer::new()),
         }
     }
 
-    /// Runs the detectors of each watch of a new document; records the alerts.
-    fn detect(&mut self, p: &Prepared) -> Result<(), StoreError> {
+    /// Queues a new document for the detectors of its watches.
+    fn queue_detection(&mut self, p: &mut Prepared) {
         if p.watches.is_empty() {
-            return Ok(());
+            return;
         }
         let brands: Vec<(String, Label)> = p
             .analysis
@@ -262,30 +278,48 @@ impl Sink {
                 (b, label)
             })
             .collect();
-        let obs = Observation {
-            url: &p.doc.url,
+        self.to_detect.push(Queued {
+            url: p.doc.url.clone(),
             at: p.doc.event_time(),
             content_hash: p.hash_content,
-            terms: &p.terms,
-            brands: &brands,
-        };
-        for name in &p.watches {
-            let (Some(watch), Some(det)) = (self.config.watch(name), self.detectors.get_mut(name))
-            else {
-                continue;
+            terms: std::mem::take(&mut p.terms),
+            brands,
+            watches: p.watches.clone(),
+        });
+    }
+
+    /// Runs the detectors over the queued documents in event-time order (a first crawl brings
+    /// history out of order) and records the alerts they raise.
+    fn run_detectors(&mut self) -> Result<(), StoreError> {
+        let mut queued = std::mem::take(&mut self.to_detect);
+        queued.sort_by(|a, b| a.at.cmp(&b.at).then(a.url.cmp(&b.url)));
+        for q in &queued {
+            let obs = Observation {
+                url: &q.url,
+                at: q.at,
+                content_hash: q.content_hash,
+                terms: &q.terms,
+                brands: &q.brands,
             };
-            for alert in det.observe(&obs, watch) {
-                self.store.upsert(alert.record(&self.store.fields))?;
-                if !alert.update {
-                    Stats::inc(&self.stats.alerts);
-                    self.pending_alerts.push(alert);
+            for name in &q.watches {
+                let (Some(watch), Some(det)) =
+                    (self.config.watch(name), self.detectors.get_mut(name))
+                else {
+                    continue;
+                };
+                for alert in det.observe(&obs, watch) {
+                    self.store.upsert(alert.record(&self.store.fields))?;
+                    if !alert.update {
+                        Stats::inc(&self.stats.alerts);
+                        self.pending_alerts.push(alert);
+                    }
                 }
             }
         }
         Ok(())
     }
 
-    pub fn accept(&mut self, p: Prepared) -> Result<Outcome, StoreError> {
+    pub fn accept(&mut self, mut p: Prepared) -> Result<Outcome, StoreError> {
         Stats::inc(&self.stats.received);
         let previous = self.store.state.seen(&p.key);
         let outcome = match previous {
@@ -298,7 +332,7 @@ impl Sink {
             Outcome::Updated | Outcome::Added => {
                 let at = p.doc.event_time().timestamp();
                 if outcome == Outcome::Added {
-                    self.detect(&p)?;
+                    self.queue_detection(&mut p);
                 }
                 self.store.upsert(p.record)?;
                 self.store.state.put(
@@ -313,7 +347,7 @@ impl Sink {
                 });
             }
         }
-        if self.store.commit_due() {
+        if self.store.commit_due() || self.to_detect.len() >= MAX_QUEUED_DETECTIONS {
             self.commit()?;
         }
         Ok(outcome)
@@ -327,6 +361,7 @@ impl Sink {
     /// Commits the index with the state of the batch (detectors included), then delivers the
     /// batch's alerts.
     pub fn commit(&mut self) -> Result<(), StoreError> {
+        self.run_detectors()?;
         if self.store.uncommitted() > 0 {
             for (name, d) in &self.detectors {
                 self.store

@@ -16,18 +16,33 @@ fn check_names_the_unknown_field_and_its_line() {
     let o = s.vigie(&["check"]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("sources.toml:8") && err.contains("colour"), "{err}");
+    assert!(
+        err.contains("sources.toml:8") && err.contains("colour"),
+        "{err}"
+    );
 }
 
 #[test]
 fn check_reports_every_error_at_once() {
     let s = Scratch::new();
     s.write("pipelines/w.toml", "name = \"w\"\n[[brands]]\nid = \"b\"\nambiguous = [\"B\"]\n[digest]\ntimezone = \"Nowhere/Land\"\n");
-    s.write("sources.toml", "[[sources]]\nid = 7\nkind = \"feed\"\nurl = \"not a url\"\n");
+    s.write(
+        "sources.toml",
+        "[[sources]]\nid = 7\nkind = \"feed\"\nurl = \"not a url\"\n",
+    );
     let o = s.vigie(&["check"]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    for want in ["sources.toml:2", "`sources[0].id`", "sources.toml:4", "`sources[0].url`", "w.toml:4", "context", "w.toml:6", "time zone"] {
+    for want in [
+        "sources.toml:2",
+        "`sources[0].id`",
+        "sources.toml:4",
+        "`sources[0].url`",
+        "w.toml:4",
+        "context",
+        "w.toml:6",
+        "time zone",
+    ] {
         assert!(err.contains(want), "missing {want:?} in:\n{err}");
     }
     assert!(err.contains("4 errors"), "{err}");
@@ -71,13 +86,30 @@ fn ingest_twice_keeps_each_document_once_and_reports_bad_lines() {
     text.push_str("{\"title\": \"no url\"}\n");
     std::fs::write(&path, text).unwrap();
     let first = s.vigie(&["ingest", path.to_str().unwrap()]);
-    assert_eq!(first.status.code(), Some(1), "bad lines make a partial failure");
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "bad lines make a partial failure"
+    );
     let err = stderr(&first);
-    assert!(err.contains("line 2:") && err.contains("line 302:"), "{err}");
+    assert!(
+        err.contains("line 2:") && err.contains("line 302:"),
+        "{err}"
+    );
     assert!(err.contains("300 new"), "{err}");
     let second = s.vigie(&["ingest", path.to_str().unwrap()]);
-    assert!(stderr(&second).contains("0 new, 0 updated, 300 unchanged"), "{}", stderr(&second));
-    let hits = jsonl(&stdout(&s.vigie(&["search", "livraisons", "--limit", "10000", "--json"])));
+    assert!(
+        stderr(&second).contains("0 new, 0 updated, 300 unchanged"),
+        "{}",
+        stderr(&second)
+    );
+    let hits = jsonl(&stdout(&s.vigie(&[
+        "search",
+        "livraisons",
+        "--limit",
+        "10000",
+        "--json",
+    ])));
     let mut urls: Vec<&str> = hits.iter().map(|h| h["url"].as_str().unwrap()).collect();
     urls.sort();
     urls.dedup();
@@ -89,13 +121,27 @@ fn an_edited_document_replaces_the_old_one() {
     let s = Scratch::new();
     s.write("pipelines/w.toml", WATCH);
     let p = s.path("a.jsonl");
-    write_jsonl(&p, &[json!({"url": "https://e.org/1", "text": "première version avec girafe", "published": "2026-10-01T00:00:00Z"})]);
+    write_jsonl(
+        &p,
+        &[
+            json!({"url": "https://e.org/1", "text": "première version avec girafe", "published": "2026-10-01T00:00:00Z"}),
+        ],
+    );
     s.vigie(&["ingest", p.to_str().unwrap()]);
-    write_jsonl(&p, &[json!({"url": "https://e.org/1", "text": "seconde version avec éléphant", "published": "2026-10-01T00:00:00Z"})]);
+    write_jsonl(
+        &p,
+        &[
+            json!({"url": "https://e.org/1", "text": "seconde version avec éléphant", "published": "2026-10-01T00:00:00Z"}),
+        ],
+    );
     let o = s.vigie(&["ingest", p.to_str().unwrap()]);
     assert!(stderr(&o).contains("1 updated"), "{}", stderr(&o));
     assert!(jsonl(&stdout(&s.vigie(&["search", "girafe", "--json"]))).is_empty());
-    assert_eq!(jsonl(&stdout(&s.vigie(&["search", "elephant", "--json"]))).len(), 1, "accents folded in queries too");
+    assert_eq!(
+        jsonl(&stdout(&s.vigie(&["search", "elephant", "--json"]))).len(),
+        1,
+        "accents folded in queries too"
+    );
 }
 
 #[test]
@@ -105,21 +151,61 @@ fn search_filters_by_event_time_language_brand_and_expectation() {
     let p = s.path("docs.jsonl");
     write_jsonl(&p, &docs(280));
     s.vigie(&["ingest", p.to_str().unwrap()]);
-    let since = jsonl(&stdout(&s.vigie(&["search", "livraisons", "--since", "2026-10-20", "--limit", "1000", "--json"])));
+    let since = jsonl(&stdout(&s.vigie(&[
+        "search",
+        "livraisons",
+        "--since",
+        "2026-10-20",
+        "--limit",
+        "1000",
+        "--json",
+    ])));
     assert_eq!(since.len(), 90, "days 20 to 28 of 28, ten documents a day");
-    assert!(since.iter().all(|h| h["published"].as_str().unwrap() >= "2026-10-20"));
-    let until = jsonl(&stdout(&s.vigie(&["search", "livraison", "--until", "2026-10-03", "--limit", "1000", "--json"])));
+    assert!(since
+        .iter()
+        .all(|h| h["published"].as_str().unwrap() >= "2026-10-20"));
+    let until = jsonl(&stdout(&s.vigie(&[
+        "search",
+        "livraison",
+        "--until",
+        "2026-10-03",
+        "--limit",
+        "1000",
+        "--json",
+    ])));
     assert_eq!(until.len(), 20);
-    let fr = jsonl(&stdout(&s.vigie(&["search", "colis", "--lang", "fr", "--brand", "acme", "--limit", "1", "--json"])));
+    let fr = jsonl(&stdout(&s.vigie(&[
+        "search", "colis", "--lang", "fr", "--brand", "acme", "--limit", "1", "--json",
+    ])));
     assert_eq!(fr.len(), 1);
     let h = &fr[0];
-    for key in ["url", "title", "published", "source", "lang", "brands", "sentiment", "expectations", "score", "snippet"] {
+    for key in [
+        "url",
+        "title",
+        "published",
+        "source",
+        "lang",
+        "brands",
+        "sentiment",
+        "expectations",
+        "score",
+        "snippet",
+    ] {
         assert!(h.get(key).is_some(), "hit lacks {key}: {h}");
     }
     assert_eq!(h["brands"], json!(["acme"]));
-    assert!(h["snippet"].as_str().unwrap().contains("<b>colis</b>"), "{h}");
-    assert!(jsonl(&stdout(&s.vigie(&["search", "colis", "--lang", "en", "--json"]))).is_empty());
-    assert!(jsonl(&stdout(&s.vigie(&["search", "colis", "--brand", "other", "--json"]))).is_empty());
+    assert!(
+        h["snippet"].as_str().unwrap().contains("<b>colis</b>"),
+        "{h}"
+    );
+    assert!(jsonl(&stdout(
+        &s.vigie(&["search", "colis", "--lang", "en", "--json"])
+    ))
+    .is_empty());
+    assert!(jsonl(&stdout(
+        &s.vigie(&["search", "colis", "--brand", "other", "--json"])
+    ))
+    .is_empty());
 }
 
 #[test]
@@ -138,13 +224,19 @@ fn search_speaks_the_query_language() {
     );
     s.vigie(&["ingest", p.to_str().unwrap()]);
     let urls = |q: &str| -> Vec<String> {
-        let mut v: Vec<String> = jsonl(&stdout(&s.vigie(&["search", q, "--json"]))).iter().map(|h| h["url"].as_str().unwrap().to_string()).collect();
+        let mut v: Vec<String> = jsonl(&stdout(&s.vigie(&["search", q, "--json"])))
+            .iter()
+            .map(|h| h["url"].as_str().unwrap().to_string())
+            .collect();
         v.sort();
         v
     };
     assert_eq!(urls("fibre AND NOT publicité"), ["https://e.org/1"]);
     assert_eq!(urls("\"très haut débit\""), ["https://e.org/2"]);
-    assert_eq!(urls("panne NEAR/4 réseau"), ["https://e.org/1", "https://e.org/3"]);
+    assert_eq!(
+        urls("panne NEAR/4 réseau"),
+        ["https://e.org/1", "https://e.org/3"]
+    );
     assert_eq!(urls("panne NEAR/2 réseau"), ["https://e.org/1"]);
     assert_eq!(urls("\"jus d'orange\""), ["https://e.org/4"]);
     assert_eq!(urls("pann*"), ["https://e.org/1", "https://e.org/3"]);
@@ -169,14 +261,39 @@ fn analyze_answers_one_line_per_input_in_order() {
     let out = jsonl(&stdout(&o));
     assert_eq!(out.len(), 5, "one line per input, the broken one included");
     let ids: Vec<&serde_json::Value> = out.iter().map(|o| &o["id"]).collect();
-    assert_eq!(ids, [&json!("a"), &json!(2), &json!("c"), &serde_json::Value::Null, &json!("d")]);
-    assert_eq!((out[0]["lang"].as_str(), out[1]["lang"].as_str(), out[2]["lang"].as_str()), (Some("fr"), Some("en"), Some("fr")));
+    assert_eq!(
+        ids,
+        [
+            &json!("a"),
+            &json!(2),
+            &json!("c"),
+            &serde_json::Value::Null,
+            &json!("d")
+        ]
+    );
+    assert_eq!(
+        (
+            out[0]["lang"].as_str(),
+            out[1]["lang"].as_str(),
+            out[2]["lang"].as_str()
+        ),
+        (Some("fr"), Some("en"), Some("fr"))
+    );
     let m = &out[0]["mentions"][0];
-    assert_eq!((m["brand"].as_str(), m["alias"].as_str(), m["start"].as_u64(), m["end"].as_u64()), (Some("acme"), Some("Acme"), Some(0), Some(4)));
+    assert_eq!(
+        (
+            m["brand"].as_str(),
+            m["alias"].as_str(),
+            m["start"].as_u64(),
+            m["end"].as_u64()
+        ),
+        (Some("acme"), Some("Acme"), Some(0), Some(4))
+    );
     for o in [&out[0], &out[1], &out[2]] {
         let score = o["sentiment"]["score"].as_f64().unwrap();
         assert!((-1.0..=1.0).contains(&score));
-        assert!(["negative", "neutral", "positive"].contains(&o["sentiment"]["label"].as_str().unwrap()));
+        assert!(["negative", "neutral", "positive"]
+            .contains(&o["sentiment"]["label"].as_str().unwrap()));
         assert!(o["expectations"].is_array());
     }
     assert!(out[3]["error"].as_str().unwrap().contains("line 4"));
@@ -195,12 +312,18 @@ fn a_second_writer_is_told_the_directory_is_in_use() {
     let o = s.vigie(&["ingest", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("in use") && err.contains(&std::process::id().to_string()), "{err}");
+    assert!(
+        err.contains("in use") && err.contains(&std::process::id().to_string()),
+        "{err}"
+    );
     drop(lock);
     assert!(s.vigie(&["ingest", p.to_str().unwrap()]).status.success());
     // readers never need the lock
     let _again = data.lock("run").unwrap();
-    assert_eq!(jsonl(&stdout(&s.vigie(&["search", "colis", "--json"]))).len(), 20);
+    assert_eq!(
+        jsonl(&stdout(&s.vigie(&["search", "colis", "--json"]))).len(),
+        20
+    );
 }
 
 #[test]
@@ -210,10 +333,20 @@ fn hostile_lines_are_reported_and_the_rest_ingested() {
     let p = s.path("hostile.jsonl");
     let mut bytes: Vec<u8> = Vec::new();
     bytes.extend_from_slice(b"\x00\x01\x02\xff\xfe binary junk\n");
-    bytes.extend_from_slice(b"{\"url\": \"https://e.org/u\", \"text\": \"caf\xe9 cr\xe8me \xff\"}\n");
-    bytes.extend_from_slice(json!({"url": "https://e.org/big", "text": "x".repeat(9 * 1024 * 1024)}).to_string().as_bytes());
+    bytes.extend_from_slice(
+        b"{\"url\": \"https://e.org/u\", \"text\": \"caf\xe9 cr\xe8me \xff\"}\n",
+    );
+    bytes.extend_from_slice(
+        json!({"url": "https://e.org/big", "text": "x".repeat(9 * 1024 * 1024)})
+            .to_string()
+            .as_bytes(),
+    );
     bytes.push(b'\n');
-    bytes.extend_from_slice(json!({"url": "https://e.org/after", "text": "Acme après le gros document"}).to_string().as_bytes());
+    bytes.extend_from_slice(
+        json!({"url": "https://e.org/after", "text": "Acme après le gros document"})
+            .to_string()
+            .as_bytes(),
+    );
     bytes.push(b'\n');
     std::fs::write(&p, bytes).unwrap();
     let o = s.vigie(&["ingest", p.to_str().unwrap()]);
@@ -223,6 +356,13 @@ fn hostile_lines_are_reported_and_the_rest_ingested() {
     assert!(err.contains("line 2:") && err.contains("UTF-8"), "{err}");
     assert!(err.contains("line 3:") && err.contains("limit"), "{err}");
     assert!(!err.contains("panicked"));
-    assert_eq!(jsonl(&stdout(&s.vigie(&["search", "gros", "--json"]))).len(), 1);
-    assert_eq!(jsonl(&stdout(&s.vigie(&["search", "caf", "--json"]))).len(), 1, "the line with invalid UTF-8 is kept");
+    assert_eq!(
+        jsonl(&stdout(&s.vigie(&["search", "gros", "--json"]))).len(),
+        1
+    );
+    assert_eq!(
+        jsonl(&stdout(&s.vigie(&["search", "caf", "--json"]))).len(),
+        1,
+        "the line with invalid UTF-8 is kept"
+    );
 }
