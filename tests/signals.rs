@@ -163,7 +163,8 @@ fn planted_events_are_caught_within_a_day_and_nothing_else_fires() {
             .iter()
             .any(|t| t.as_str().unwrap().contains(w))
     };
-    let events: [(&str, f64, Box<dyn Fn(&serde_json::Value) -> bool>); 3] = [
+    type Matcher = Box<dyn Fn(&serde_json::Value) -> bool>;
+    let events: [(&str, f64, Matcher); 3] = [
         (
             "new phrase",
             15.0,

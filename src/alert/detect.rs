@@ -110,7 +110,7 @@ impl ActiveTerm {
             None if self.surfaces.len() < 4 => self.surfaces.push((surface.to_string(), 1)),
             None => {}
         }
-        self.surfaces.sort_by(|a, b| b.1.cmp(&a.1));
+        self.surfaces.sort_by_key(|s| std::cmp::Reverse(s.1));
     }
 }
 
@@ -506,7 +506,7 @@ impl Emerging {
                 }
             }
         }
-        carried.sort_by(|a, b| b.1.cmp(&a.1));
+        carried.sort_by_key(|c| std::cmp::Reverse(c.1));
         let evidence: VecDeque<String> = carried.into_iter().rev().map(|c| c.0).collect();
         let mut event = Event {
             id,

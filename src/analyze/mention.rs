@@ -166,8 +166,7 @@ impl MentionMatcher {
         let toks = &doc.tokens;
         // candidates: (token start, token end, pattern)
         let mut cands: Vec<(usize, usize, usize)> = Vec::new();
-        for i in 0..toks.len() {
-            let t = &toks[i];
+        for (i, t) in toks.iter().enumerate() {
             let key = match_form(t);
             if let Some(ps) = self.by_first.get(key) {
                 for &pi in ps {

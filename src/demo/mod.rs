@@ -10,3 +10,6 @@ pub fn demo_command(_g: &Global, _a: DemoArgs) -> Result<ExitCode, Failure> {
         "`vigie demo` is not available in this build yet".into(),
     ))
 }
+
+pub mod corpus;
+pub mod server;
