@@ -163,7 +163,7 @@ fn planted_events_are_caught_within_a_day_and_nothing_else_fires() {
             .iter()
             .any(|t| t.as_str().unwrap().contains(w))
     };
-    type Matcher = Box<dyn Fn(&serde_json::Value) -> bool>;
+    type Matcher<'a> = Box<dyn Fn(&serde_json::Value) -> bool + 'a>;
     let events: [(&str, f64, Matcher); 3] = [
         (
             "new phrase",
