@@ -342,7 +342,10 @@ pub fn ingest(
         return Err(e.into());
     }
     let stats = sink.stats.clone();
-    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "all documents through the pipeline");
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "all documents through the pipeline"
+    );
     sink.close()?;
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "index closed");
     if let Some(source) = read_error {
