@@ -4,9 +4,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+/// Longest Retry-After believed (a week).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// Parses a `Retry-After` value: delay-seconds or an HTTP date (RFC 7231 §7.1.3). A date in
-/// the past means now.
+/// the past means now; more than [`MAX_RETRY_AFTER`] means that long.
 pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    parse_retry_after_unbounded(value, now).map(|d| d.min(MAX_RETRY_AFTER))
+}
+
+fn parse_retry_after_unbounded(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -71,6 +78,10 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(
+            parse_retry_after("99999999999999", now),
+            Some(MAX_RETRY_AFTER)
+        );
         assert_eq!(parse_retry_after("-5", now), None);
     }
 
