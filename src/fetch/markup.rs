@@ -104,17 +104,25 @@ impl<'a> Iterator for Tokens<'a> {
     }
 }
 
-/// Where the `>` closing a start tag is, skipping quoted attribute values. A quote that is
-/// never closed ends at the next `>`.
+/// Longest start tag read with its quotes honoured; past it, a tag ends at its first `>`.
+const MAX_TAG: usize = 64 * 1024;
+
+/// Where the `>` closing a start tag is, skipping quoted attribute values (so that a raw
+/// `<a href="…">` inside a quoted description does not end the tag early). A quote that is
+/// never closed, or a tag that would grow past [`MAX_TAG`], ends at the next `>`.
 fn tag_end(s: &str, from: usize) -> usize {
     let b = s.as_bytes();
+    let first_gt = || find_from(s, from, ">").unwrap_or(s.len());
     let mut j = from;
     while j < b.len() {
+        if j - from > MAX_TAG {
+            return first_gt();
+        }
         match b[j] {
             b'>' => return j,
-            q @ (b'"' | b'\'') => match find_from(s, j + 1, if q == b'"' { "\"" } else { "'" }) {
-                Some(close) if !s[j + 1..close].contains('<') => j = close + 1,
-                _ => return find_from(s, j + 1, ">").unwrap_or(s.len()),
+            q @ (b'"' | b'\'') => match b[j + 1..].iter().position(|&c| c == q) {
+                Some(p) => j += p + 2,
+                None => return find_from(s, j + 1, ">").unwrap_or(s.len()),
             },
             _ => j += 1,
         }
@@ -304,6 +312,18 @@ mod tests {
             "été &< &foo; & x"
         );
         assert!(matches!(decode_entities("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn html_inside_a_quoted_attribute() {
+        let s = r#"<outline description="works at <a href="https://square.com/">Square</a>." xmlUrl="https://saket.me/feed/" type="rss" /><outline xmlUrl="https://next.example/"/>"#;
+        let urls: Vec<String> = tokens(s)
+            .filter_map(|t| match t {
+                Token::Start { attrs, .. } => attribute(attrs, "xmlUrl"),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(urls, ["https://saket.me/feed/", "https://next.example/"]);
     }
 
     #[test]
