@@ -148,7 +148,8 @@ where
     let mut sink = Sink::new(store);
     let transform = Transform::new(config.clone());
     let fetcher = Fetcher::new(FetchSettings::from_defaults(&config.sources.defaults))
-        .map_err(|e| RunError::Start(e.to_string()))?;
+        .map_err(|e| RunError::Start(e.to_string()))?
+        .remember_in(state.clone());
     let crawler = Arc::new(crate::fetch::Crawler::new(fetcher, state.clone()));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

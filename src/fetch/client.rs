@@ -23,9 +23,9 @@ use super::error::FetchError;
 use super::guard::{is_private_ip, literal_private, private_in_chain, GuardedResolver};
 use super::host::Hosts;
 use super::retry::{backoff, parse_retry_after};
-use super::robots::{robots_url, RobotsCache, Rules, MAX_ROBOTS_BYTES};
+use super::robots::{robots_url, RobotsCache, Rules, Stored, MAX_ROBOTS_BYTES};
 use crate::config::{Defaults, Source};
-use crate::state::Validators;
+use crate::state::{Space, State, Validators};
 
 /// The User-Agent sent when none is configured: vigie, its version, and where to read
 /// about it.
@@ -189,6 +189,8 @@ pub struct Fetcher {
     global: Arc<Semaphore>,
     robots: RobotsCache,
     names: Mutex<HashMap<String, (bool, Instant)>>,
+    /// Where robots.txt answers are kept between runs.
+    state: Option<Arc<State>>,
     pub counters: Counters,
 }
 
@@ -220,9 +222,17 @@ impl Fetcher {
             global: Arc::new(Semaphore::new(settings.concurrency)),
             robots: RobotsCache::default(),
             names: Mutex::new(HashMap::new()),
+            state: None,
             counters: Counters::default(),
             settings,
         })
+    }
+
+    /// Keeps robots.txt answers in `state` (staged, committed with the next commit), and
+    /// reads them back for a day.
+    pub fn remember_in(mut self, state: Arc<State>) -> Fetcher {
+        self.state = Some(state);
+        self
     }
 
     /// Requests sent so far.
@@ -352,51 +362,79 @@ impl Fetcher {
         }
         self.robots
             .get_or_fetch(url, || async {
-                let Some(mut at) = robots_url(url) else {
-                    return Rules::AllowAll;
-                };
-                for _ in 0..=self.settings.max_redirects {
-                    self.counters.robots.fetch_add(1, Ordering::Relaxed);
-                    let r = self
-                        .request(
-                            &at,
-                            "text/plain, */*;q=0.5",
-                            None,
-                            policy,
-                            policy.delay,
-                            guarded,
-                            MAX_ROBOTS_BYTES,
-                        )
-                        .await;
-                    match r {
-                        Ok(raw) if (200..300).contains(&raw.status) => {
-                            return Rules::parse(&raw.body)
-                        }
-                        Ok(raw) if (300..400).contains(&raw.status) => {
-                            match raw.location.as_deref().and_then(|l| at.join(l.trim()).ok()) {
-                                Some(next)
-                                    if matches!(next.scheme(), "http" | "https")
-                                        && !(guarded && literal_private(&next).is_some()) =>
-                                {
-                                    at = next
-                                }
-                                _ => return Rules::AllowAll,
-                            }
-                        }
-                        Ok(_) => return Rules::AllowAll,
-                        Err(FetchError::Status { status, .. }) if status < 500 => {
-                            return Rules::AllowAll
-                        }
-                        Err(e) => {
-                            tracing::warn!(url = %at, error = %e, "robots.txt unreachable; the host is skipped for now");
-                            return Rules::Unreachable(short_reason(&e));
-                        }
+                let now = chrono::Utc::now().timestamp();
+                let key = Stored::key(url);
+                if let Some(state) = &self.state {
+                    if let Some(fresh) = state
+                        .get::<Stored>(Space::Meta, &key)
+                        .and_then(|s| s.rules(now))
+                    {
+                        return fresh;
                     }
                 }
-                // RFC 9309: too many redirects means no robots.txt
-                Rules::AllowAll
+                let (rules, body) = self.read_robots(url, policy, guarded).await;
+                if let (Some(state), false) = (&self.state, matches!(rules, Rules::Unreachable(_)))
+                {
+                    state.put(Space::Meta, &key, &Stored { at: now, body });
+                }
+                let ttl = rules.ttl();
+                (rules, ttl)
             })
             .await
+    }
+
+    /// Asks for robots.txt (following up to five redirects): the rules, and the file when
+    /// there was one.
+    async fn read_robots(
+        &self,
+        url: &Url,
+        policy: &Policy,
+        guarded: bool,
+    ) -> (Rules, Option<String>) {
+        let Some(mut at) = robots_url(url) else {
+            return (Rules::AllowAll, None);
+        };
+        for _ in 0..=self.settings.max_redirects {
+            self.counters.robots.fetch_add(1, Ordering::Relaxed);
+            let r = self
+                .request(
+                    &at,
+                    "text/plain, */*;q=0.5",
+                    None,
+                    policy,
+                    policy.delay,
+                    guarded,
+                    MAX_ROBOTS_BYTES,
+                )
+                .await;
+            match r {
+                Ok(raw) if (200..300).contains(&raw.status) => {
+                    let body = String::from_utf8_lossy(&raw.body).into_owned();
+                    return (Rules::parse(body.as_bytes()), Some(body));
+                }
+                Ok(raw) if (300..400).contains(&raw.status) => {
+                    match raw.location.as_deref().and_then(|l| at.join(l.trim()).ok()) {
+                        Some(next)
+                            if matches!(next.scheme(), "http" | "https")
+                                && !(guarded && literal_private(&next).is_some()) =>
+                        {
+                            at = next
+                        }
+                        _ => return (Rules::AllowAll, None),
+                    }
+                }
+                Ok(_) => return (Rules::AllowAll, None),
+                Err(FetchError::Status { status, .. }) if status < 500 => {
+                    return (Rules::AllowAll, None)
+                }
+                Err(e) => {
+                    tracing::warn!(url = %at, error = %e, "robots.txt unreachable; the host is skipped for now");
+                    return (Rules::Unreachable(short_reason(&e)), None);
+                }
+            }
+        }
+        // RFC 9309: too many redirects means no robots.txt
+        (Rules::AllowAll, None)
     }
 
     /// One request with its retries (no redirects followed). 2xx, 3xx and 304 are `Ok`;

@@ -8,7 +8,9 @@
 //!
 //! A verdict is cached for a day at most (RFC 9309 §2.4), unreachable ones for
 //! [`UNREACHABLE_TTL`]. One request per origin at a time: sources waiting for the same
-//! robots.txt wait for the same answer.
+//! robots.txt wait for the same answer. Verdicts read from an answer are also kept in the
+//! state ([`Stored`]), so that runs started by the hour (`vigie run --once` from cron) ask
+//! each host for its robots.txt once a day, not once a run.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -75,11 +77,39 @@ impl Rules {
         }
     }
 
-    fn ttl(&self) -> Duration {
+    /// How long a fresh verdict is trusted.
+    pub fn ttl(&self) -> Duration {
         match self {
             Rules::Unreachable(_) => UNREACHABLE_TTL,
             _ => ROBOTS_TTL,
         }
+    }
+}
+
+/// A robots.txt answer as kept in the state (`Space::Meta`, `robots/ORIGIN`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Stored {
+    /// When it was read, seconds since the epoch.
+    pub at: i64,
+    /// The file; `None` when there was none (4xx: everything allowed).
+    pub body: Option<String>,
+}
+
+impl Stored {
+    /// The state key of an origin's robots.txt.
+    pub fn key(url: &Url) -> String {
+        format!("robots/{}", origin(url))
+    }
+
+    /// The rules, and how long they remain valid at `now`; `None` once a day old.
+    pub fn rules(&self, now: i64) -> Option<(Rules, Duration)> {
+        let age = Duration::from_secs(now.saturating_sub(self.at).max(0) as u64);
+        let left = ROBOTS_TTL.checked_sub(age).filter(|d| !d.is_zero())?;
+        let rules = match &self.body {
+            Some(b) => Rules::parse(b.as_bytes()),
+            None => Rules::AllowAll,
+        };
+        Some((rules, left))
     }
 }
 
@@ -111,12 +141,12 @@ pub struct RobotsCache {
 }
 
 impl RobotsCache {
-    /// The cached verdict for `url`'s origin, or the result of `fetch` (run by one caller at
-    /// a time per origin; the others wait and share it).
+    /// The cached verdict for `url`'s origin, or the result of `fetch` with how long it is
+    /// valid (run by one caller at a time per origin; the others wait and share it).
     pub async fn get_or_fetch<F, Fut>(&self, url: &Url, fetch: F) -> Arc<Rules>
     where
         F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Rules>,
+        Fut: std::future::Future<Output = (Rules, Duration)>,
     {
         let cell = self
             .map
@@ -131,9 +161,10 @@ impl RobotsCache {
                 return e.rules.clone();
             }
         }
-        let rules = Arc::new(fetch().await);
+        let (rules, ttl) = fetch().await;
+        let rules = Arc::new(rules);
         *slot = Some(Entry {
-            expires: Instant::now() + rules.ttl(),
+            expires: Instant::now() + ttl,
             rules: rules.clone(),
         });
         rules
@@ -175,7 +206,7 @@ mod tests {
         let calls = std::sync::atomic::AtomicUsize::new(0);
         let fetch = || async {
             calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Rules::Unreachable("down".into())
+            (Rules::Unreachable("down".into()), UNREACHABLE_TTL)
         };
         let (a, b) = tokio::join!(cache.get_or_fetch(&u, fetch), cache.get_or_fetch(&u, fetch));
         assert!(matches!(*a, Rules::Unreachable(_)) && matches!(*b, Rules::Unreachable(_)));
@@ -183,5 +214,24 @@ mod tests {
         tokio::time::sleep(UNREACHABLE_TTL + Duration::from_secs(1)).await;
         cache.get_or_fetch(&u, fetch).await;
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn stored_answers_last_a_day() {
+        let u = Url::parse("http://h.example/a/b").unwrap();
+        assert_eq!(Stored::key(&u), "robots/http://h.example");
+        let s = Stored {
+            at: 1000,
+            body: Some("User-agent: *\nDisallow: /a/\n".into()),
+        };
+        let (rules, left) = s.rules(1000 + 3600).unwrap();
+        assert!(!rules.allowed(&u));
+        assert_eq!(left, ROBOTS_TTL - Duration::from_secs(3600));
+        assert!(s.rules(1000 + 86_400).is_none());
+        let none = Stored {
+            at: 1000,
+            body: None,
+        };
+        assert!(none.rules(1001).unwrap().0.allowed(&u));
     }
 }

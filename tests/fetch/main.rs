@@ -300,6 +300,8 @@ fn one_pass_indexes_every_item_once_politely_then_the_next_is_conditional() {
     assert_eq!(pass.not_modified, 24);
     assert_eq!(pass.documents.added, 0);
     assert!(web.a.hits_to("/articles/").is_empty());
+    // robots.txt is remembered for a day, across runs
+    assert!(web.a.hits_to("/robots.txt").is_empty() && web.b.hits_to("/robots.txt").is_empty());
     assert_eq!(env.docs().len(), 2 * 12 * 6 + 1);
 }
 
