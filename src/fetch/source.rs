@@ -210,6 +210,11 @@ impl Crawler {
                     return Ok(());
                 }
             }
+            return Err(PollError::Parse {
+                url: resp.url.to_string(),
+                why: "an HTML page that announces no feed (watch it with kind = \"page\")"
+                    .into(),
+            });
         }
         let key = ctx.source.url.clone();
         self.feed_items(ctx, resp, &key).await

@@ -216,7 +216,7 @@ impl Web {
 #[test]
 fn one_pass_indexes_every_item_once_politely_then_the_next_is_conditional() {
     let web = Web::start(12, 6);
-    let env = Env::new(&web.sources("1s"));
+    let env = Env::new(&web.sources("1500ms"));
     let t0 = Instant::now();
     let report = env.once();
     let took = t0.elapsed();
@@ -258,7 +258,7 @@ fn one_pass_indexes_every_item_once_politely_then_the_next_is_conditional() {
     );
 
     // the silent feed timed out without holding the pass; the broken one was reported
-    assert!(took < Duration::from_secs(5), "the pass took {took:?}");
+    assert!(took < Duration::from_secs(8), "the pass took {took:?}");
     assert_eq!(pass.errors.get("timeout"), Some(&1), "{pass:?}");
     assert_eq!(pass.errors.get("parse"), Some(&1), "{pass:?}");
     let failed: Vec<&str> = pass.failures.iter().map(|(id, _)| id.as_str()).collect();
@@ -602,7 +602,7 @@ fn a_silent_host_times_out_without_stalling_the_others() {
     let env = Env::new(&toml);
     let t0 = Instant::now();
     let r = env.once();
-    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
+    assert!(t0.elapsed() < Duration::from_secs(6), "{:?}", t0.elapsed());
     assert_eq!(r.passes[0].documents.added, 10);
     // robots.txt of the silent host timed out: nothing else was asked of it
     assert_eq!(
@@ -618,7 +618,7 @@ fn a_slow_address_keeps_its_slot_until_the_server_answers() {
     let s = Server::start("127.0.0.14", |req| match req.path.as_str() {
         "/robots.txt" => Reply::not_found(),
         p if p.starts_with("/slow") => {
-            Reply::ok("application/rss+xml", rss("s", &[])).delay(Duration::from_millis(2500))
+            Reply::ok("application/rss+xml", rss("s", &[])).delay(Duration::from_millis(3000))
         }
         p => Reply::ok(
             "application/rss+xml",
@@ -629,7 +629,7 @@ fn a_slow_address_keeps_its_slot_until_the_server_answers() {
         )
         .delay(Duration::from_millis(30)),
     });
-    let mut toml = defaults("").replace("timeout = \"2s\"", "timeout = \"500ms\"");
+    let mut toml = defaults("").replace("timeout = \"2s\"", "timeout = \"1s\"");
     toml += &source("slow", "feed", &s.url("/slow"), "");
     toml += &source("slow2", "feed", &s.url("/slow?again"), "");
     for i in 0..30 {
@@ -978,7 +978,7 @@ fn vigie_run_polls_on_schedule_until_stopped() {
         tokio::time::sleep(Duration::from_millis(2600))
     })
     .unwrap();
-    assert!(t0.elapsed() < Duration::from_secs(4));
+    assert!(t0.elapsed() < Duration::from_secs(6));
     assert!(r.interrupted);
     let feed = s.hits_to("/feed");
     assert!((2..=4).contains(&feed.len()), "{} polls", feed.len());
