@@ -12,6 +12,7 @@
 //! and the rest was indexed); 2 for configuration errors. Sources disallowed by robots.txt
 //! or backing off after repeated failures are not failures.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -25,7 +26,7 @@ use crate::fetch::crawl::{drive, Ended, Progress};
 use crate::fetch::{DocCounts, FetchSettings, Fetcher, Msg, PassSummary};
 use crate::index::writer::{Store, StoreError};
 use crate::pipeline::{
-    default_workers, ordered_map, Prepared, Sink, Stats, Transform, SOURCE_CHANNEL,
+    default_workers, ordered_map, Outcome, Prepared, Sink, Stats, Transform, SOURCE_CHANNEL,
 };
 use crate::state::Space;
 
@@ -181,24 +182,25 @@ where
 
     let mut report = RunReport::default();
     let mut store_error: Option<StoreError> = None;
-    let mut last = DocCounts::default();
+    // what the sink did with the documents of each pass under way
+    let mut per_pass: HashMap<u64, DocCounts> = HashMap::new();
     {
         let transform = &transform;
         let report = &mut report;
         let sink = &mut sink;
-        let last = &mut last;
+        let per_pass = &mut per_pass;
         let store_error = &mut store_error;
         ordered_map(
             || rx.blocking_recv(),
             opts.workers,
             |msg: Msg| -> Result<Out, String> {
                 match msg {
-                    Msg::Doc(inc) => {
+                    Msg::Doc(inc, pass) => {
                         let origin = inc.origin.clone();
-                        transform
-                            .prepare(inc)
-                            .map(|p| Out::Doc(Box::new(p)))
-                            .map_err(|e| format!("{origin}: {e}"))
+                        Ok(match transform.prepare(inc) {
+                            Ok(p) => Out::Doc(Box::new(p), pass),
+                            Err(e) => Out::Refused(format!("{origin}: {e}"), pass),
+                        })
                     }
                     Msg::Stage { space, key, value } => Ok(Out::Stage { space, key, value }),
                     Msg::PassEnd(c) => Ok(Out::PassEnd(c)),
@@ -207,7 +209,20 @@ where
             },
             |res| {
                 let step = match res {
-                    Ok(Out::Doc(p)) => sink.accept(*p).map(|_| ()),
+                    Ok(Out::Doc(p, pass)) => sink.accept(*p).map(|outcome| {
+                        let c = per_pass.entry(pass).or_default();
+                        match outcome {
+                            Outcome::Added => c.added += 1,
+                            Outcome::Updated => c.updated += 1,
+                            Outcome::Unchanged => c.unchanged += 1,
+                        }
+                    }),
+                    Ok(Out::Refused(e, pass)) => {
+                        sink.failed();
+                        per_pass.entry(pass).or_default().refused += 1;
+                        tracing::warn!(error = %e, "document refused");
+                        Ok(())
+                    }
                     Ok(Out::Stage { space, key, value }) => {
                         match value {
                             Some(v) => sink.store.state.put(space, &key, &v),
@@ -223,14 +238,7 @@ where
                         }
                     }
                     Ok(Out::PassEnd(counters)) => sink.commit().map(|_| {
-                        let now = doc_counts(&sink.stats);
-                        let docs = DocCounts {
-                            added: now.added - last.added,
-                            updated: now.updated - last.updated,
-                            unchanged: now.unchanged - last.unchanged,
-                            refused: now.refused - last.refused,
-                        };
-                        *last = now;
+                        let docs = per_pass.remove(&counters.id).unwrap_or_default();
                         let summary = counters.summary(crawler.fetcher.requests(), docs);
                         if opts.summaries {
                             match &bar {
@@ -257,6 +265,7 @@ where
                         report.passes.push(summary);
                     }),
                     Err(e) => {
+                        // the transforms caught a panic: the document is lost, the run goes on
                         sink.failed();
                         tracing::warn!(error = %e, "document refused");
                         Ok(())
@@ -289,7 +298,8 @@ where
 
 /// A sink step, after the transforms.
 enum Out {
-    Doc(Box<Prepared>),
+    Doc(Box<Prepared>, u64),
+    Refused(String, u64),
     Stage {
         space: Space,
         key: String,

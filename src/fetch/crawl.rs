@@ -3,8 +3,9 @@
 //!
 //! With `once`, one pass over every source (except those backing off after repeated
 //! failures), then the sender is dropped and the pipeline drains. Without it, each source is
-//! polled again `interval` after its last poll (later when it keeps failing); the sources
-//! that are due together form a pass, and passes may overlap. `stop` (Ctrl-C) ends the
+//! polled again `interval` after the start of the pass that last polled it (later when it
+//! keeps failing); the sources that are due together form a pass, a source being taken up to
+//! a tenth of its interval early to join one, so that passes stay few; passes may overlap. `stop` (Ctrl-C) ends the
 //! schedule at once: polls under way are dropped (their validators were not saved, so they
 //! are redone next time), and what is already in the pipeline is indexed and committed.
 
@@ -19,7 +20,6 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::report::PassCounters;
-use super::retry::jitter;
 use super::schedule::{self, Health};
 use super::source::{Crawler, Msg, PollError};
 use crate::config::Source;
@@ -27,8 +27,13 @@ use crate::state::Space;
 
 /// How often the pipeline is reminded to commit when documents trickle in.
 pub const TICK: Duration = Duration::from_secs(5);
-/// Spread of the poll intervals (±), so that sources added together drift apart.
-pub const INTERVAL_JITTER: f64 = 0.05;
+/// How early a source may be polled to join a pass: this fraction of its interval...
+pub const EARLY_FRACTION: u32 = 10;
+/// ...and at most this long.
+pub const MAX_EARLY: Duration = Duration::from_secs(300);
+/// Least time between the starts of two passes: sources falling due meanwhile are gathered
+/// into the next one.
+pub const GATHER: Duration = Duration::from_secs(1);
 
 /// Hears how a pass goes (a progress bar).
 pub trait Progress: Send + Sync {
@@ -98,18 +103,25 @@ pub async fn drive(
             }
         })
         .collect();
+    let early: Vec<Duration> = sources
+        .iter()
+        .map(|s| (s.interval / EARLY_FRACTION).min(MAX_EARLY))
+        .collect();
     let mut running = vec![false; n];
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, Health)>();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, Health, Instant)>();
     let mut passes: JoinSet<Ended> = JoinSet::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_pass: Option<Instant> = None;
     loop {
         let now = Instant::now();
+        let gathering = last_pass.is_some_and(|t| now < t + GATHER);
         let due: Vec<(usize, Source)> = (0..n)
-            .filter(|&i| !running[i] && next[i] <= now)
+            .filter(|&i| !running[i] && next[i] <= now + early[i])
             .map(|i| (i, sources[i].clone()))
             .collect();
-        if !due.is_empty() {
+        if !due.is_empty() && !gathering {
+            last_pass = Some(now);
             for (i, _) in &due {
                 running[*i] = true;
             }
@@ -120,23 +132,26 @@ pub async fn drive(
                 tx.clone(),
                 counters,
                 progress.clone(),
-                Some(done_tx.clone()),
+                Some((done_tx.clone(), now)),
             ));
         }
         let wake = (0..n)
             .filter(|&i| !running[i])
-            .map(|i| next[i])
+            .map(|i| next[i].checked_sub(early[i]).unwrap_or(next[i]))
             .min()
-            .unwrap_or(now + Duration::from_secs(3600));
+            .unwrap_or(now + Duration::from_secs(3600))
+            .max(last_pass.map_or(now, |t| t + GATHER).min(now + GATHER));
         tokio::select! {
             _ = &mut stop => break Ended::Stopped,
             _ = tokio::time::sleep_until(wake) => {}
-            Some((i, h)) = done_rx.recv() => {
+            Some((i, h, started)) = done_rx.recv() => {
                 running[i] = false;
-                let now_s = Utc::now().timestamp();
-                let due = schedule::next_due(&sources[i], Some(&h)).unwrap_or(now_s);
-                let wait = Duration::from_secs((due - now_s).max(0) as u64);
-                next[i] = Instant::now() + jitter(wait, INTERVAL_JITTER);
+                let mut at = started + schedule::wait_after(sources[i].interval, &h);
+                if let Some(nb) = h.not_before {
+                    let left = (nb - Utc::now().timestamp()).max(0) as u64;
+                    at = at.max(Instant::now() + Duration::from_secs(left));
+                }
+                next[i] = at;
             }
             _ = tick.tick() => {
                 if tx.send(Msg::Tick).await.is_err() {
@@ -152,6 +167,9 @@ pub async fn drive(
     }
 }
 
+/// Where each poll's end is told (with the start of its pass).
+type Done = (mpsc::UnboundedSender<(usize, Health, Instant)>, Instant);
+
 /// Polls `sources` concurrently, records their health, then sends the end of the pass.
 async fn run_pass(
     crawler: Arc<Crawler>,
@@ -159,7 +177,7 @@ async fn run_pass(
     tx: Sender<Msg>,
     counters: Arc<PassCounters>,
     progress: Arc<dyn Progress>,
-    done: Option<mpsc::UnboundedSender<(usize, Health)>>,
+    done: Option<Done>,
 ) -> Ended {
     progress.pass_started(sources.len());
     let mut polls = JoinSet::new();
@@ -176,8 +194,8 @@ async fn run_pass(
         match h {
             Some(h) => {
                 progress.source_done(&id, h.failures == 0);
-                if let Some(d) = &done {
-                    let _ = d.send((i, h));
+                if let Some((d, started)) = &done {
+                    let _ = d.send((i, h, *started));
                 }
             }
             None => gone = true,

@@ -6,9 +6,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// Numbers passes within a process.
+static NEXT_PASS: AtomicU64 = AtomicU64::new(1);
+
 /// Counters of one pass, shared by its polls.
 #[derive(Debug)]
 pub struct PassCounters {
+    /// Tells the documents of this pass from those of passes running beside it.
+    pub id: u64,
     pub started: Instant,
     /// Requests sent by the whole run when the pass started.
     pub requests_at_start: u64,
@@ -41,6 +46,7 @@ pub struct PassCounters {
 impl PassCounters {
     pub fn new(requests_at_start: u64) -> Self {
         PassCounters {
+            id: NEXT_PASS.fetch_add(1, Ordering::Relaxed),
             started: Instant::now(),
             requests_at_start,
             sources: AtomicU64::new(0),
@@ -80,7 +86,8 @@ impl PassCounters {
             .push((source.to_string(), message));
     }
 
-    /// The summary, with what the sink did (documents) and the requests of the run so far.
+    /// The summary, with what the sink did with the pass's documents and the requests the
+    /// run has sent so far (passes running side by side share theirs).
     pub fn summary(&self, requests_now: u64, docs: DocCounts) -> PassSummary {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mut failures = self.failures.lock().expect("failures lock").clone();

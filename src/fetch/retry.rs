@@ -45,12 +45,6 @@ pub fn backoff(base: Duration, attempt: u32) -> Duration {
     half + half.mul_f64(rand::random::<f64>())
 }
 
-/// Multiplies a duration by a random factor in `[1 - spread, 1 + spread]`, to spread polls.
-pub fn jitter(d: Duration, spread: f64) -> Duration {
-    let f = 1.0 + spread * (2.0 * rand::random::<f64>() - 1.0);
-    d.mul_f64(f.max(0.0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,7 +91,5 @@ mod tests {
                 "{b3:?}"
             );
         }
-        let j = jitter(Duration::from_secs(100), 0.1);
-        assert!(j >= Duration::from_secs(90) && j <= Duration::from_secs(110));
     }
 }

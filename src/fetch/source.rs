@@ -45,8 +45,8 @@ const MAX_CLAIMED: usize = 1_000_000;
 /// What the crawler sends into the pipeline.
 #[derive(Debug)]
 pub enum Msg {
-    /// A document to transform and index.
-    Doc(Incoming),
+    /// A document to transform and index, and the pass (its id) it belongs to.
+    Doc(Incoming, u64),
     /// State to stage once everything sent before it has been accepted (`None` deletes).
     Stage {
         space: Space,
@@ -212,8 +212,7 @@ impl Crawler {
             }
             return Err(PollError::Parse {
                 url: resp.url.to_string(),
-                why: "an HTML page that announces no feed (watch it with kind = \"page\")"
-                    .into(),
+                why: "an HTML page that announces no feed (watch it with kind = \"page\")".into(),
             });
         }
         let key = ctx.source.url.clone();
@@ -346,7 +345,10 @@ impl Crawler {
             tags: ctx.source.tags.clone(),
             origin: key.to_string(),
         };
-        ctx.tx.send(Msg::Doc(inc)).await.map_err(closed)?;
+        ctx.tx
+            .send(Msg::Doc(inc, ctx.pass.id))
+            .await
+            .map_err(closed)?;
         PassCounters::inc(&ctx.pass.items);
         self.stage_validators(ctx, &key, &resp.validators).await
     }
@@ -543,7 +545,10 @@ impl Crawler {
                 }
             };
             let inc = self.incoming(ctx, c, html);
-            ctx.tx.send(Msg::Doc(inc)).await.map_err(closed)?;
+            ctx.tx
+                .send(Msg::Doc(inc, ctx.pass.id))
+                .await
+                .map_err(closed)?;
             PassCounters::inc(&ctx.pass.items);
         }
         Ok(complete)
