@@ -282,6 +282,7 @@ where
         );
     }
     // the pipeline is done (or failed): the schedule ends, lingering requests are dropped
+    rx.close();
     let ended = rt.block_on(driver).unwrap_or(Ended::PipelineGone);
     rt.shutdown_background();
     if let Some(pb) = &bar {
