@@ -665,6 +665,22 @@ fn bodies_compressed_cut_off_and_decoded() {
         e.write_all(body.as_bytes()).unwrap();
         e.finish().unwrap()
     };
+    let br = {
+        let body = rss(
+            "br",
+            &[(
+                "http://127.0.0.15/br".into(),
+                "Brotli".into(),
+                "brotli".into(),
+            )],
+        );
+        let mut out = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+            w.write_all(body.as_bytes()).unwrap();
+        }
+        out
+    };
     let big = rss(
         "big",
         &(0..200)
@@ -691,6 +707,13 @@ fn bodies_compressed_cut_off_and_decoded() {
         {
             Reply::ok("application/rss+xml", gz.clone()).header("Content-Encoding", "gzip")
         }
+        "/br"
+            if req
+                .header("accept-encoding")
+                .is_some_and(|a| a.contains("br")) =>
+        {
+            Reply::ok("application/rss+xml", br.clone()).header("Content-Encoding", "br")
+        }
         "/big" => Reply::ok("application/rss+xml", big.clone()),
         "/latin" => Reply::ok(
             "application/rss+xml",
@@ -704,11 +727,13 @@ fn bodies_compressed_cut_off_and_decoded() {
     });
     let toml = defaults("max_body = 4096")
         + &source("gz", "feed", &s.url("/gz"), "")
+        + &source("br", "feed", &s.url("/br"), "")
         + &source("big", "feed", &s.url("/big"), "")
         + &source("latin", "feed", &s.url("/latin"), "full_text = true");
     let env = Env::new(&toml);
     let r = env.once();
     assert!(env.doc("http://127.0.0.15/gz").content.contains("gzip"));
+    assert!(env.doc("http://127.0.0.15/br").content.contains("brotli"));
     // the body over max_body is cut off, said so, and the truncated feed fails to parse
     assert_eq!(r.passes[0].errors.get("too-large"), Some(&1));
     assert!(r.passes[0].failures.iter().any(|(id, _)| id == "big"));
