@@ -337,6 +337,40 @@ fn crawl_delay_spaces_requests_and_is_shared_by_all_sources_of_a_host() {
 }
 
 #[test]
+fn the_global_cap_holds_over_all_hosts() {
+    let shared = Arc::new(AtomicUsize::new(0));
+    let servers: Vec<Server> =
+        (0..3)
+            .map(|h| {
+                Server::start_counting(&format!("127.0.0.{}", 24 + h), shared.clone(), |req| {
+                    match req.path.as_str() {
+                        "/robots.txt" => Reply::not_found(),
+                        p => Reply::ok(
+                            "application/rss+xml",
+                            rss(
+                                "f",
+                                &[(format!("{}/i{p}", base(req)), "t".into(), "d".into())],
+                            ),
+                        )
+                        .delay(Duration::from_millis(40)),
+                    }
+                })
+            })
+            .collect();
+    let mut toml = defaults("concurrency = 2");
+    for (h, s) in servers.iter().enumerate() {
+        for i in 0..5 {
+            toml += &source(&format!("f{h}-{i}"), "feed", &s.url(&format!("/f{i}")), "");
+        }
+    }
+    let env = Env::new(&toml);
+    let r = env.once();
+    assert_eq!(r.passes[0].documents.added, 15);
+    let conc = servers.iter().map(|s| s.max_conc()).max().unwrap();
+    assert_eq!(conc, 2, "requests in flight over the three hosts");
+}
+
+#[test]
 fn per_host_delay_from_the_sources_file() {
     let s = Server::start("127.0.0.4", |req| match req.path.as_str() {
         "/robots.txt" => Reply::not_found(),

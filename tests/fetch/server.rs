@@ -101,6 +101,16 @@ pub struct Server {
 impl Server {
     /// Serves on `ip`, port chosen by the system.
     pub fn start(ip: &str, handler: impl Fn(&Req) -> Reply + Send + Sync + 'static) -> Server {
+        Server::start_counting(ip, Arc::new(AtomicUsize::new(0)), handler)
+    }
+
+    /// Like [`Server::start`], counting requests in flight in `inflight`, which several
+    /// servers may share (to see requests in flight over all of them).
+    pub fn start_counting(
+        ip: &str,
+        inflight: Arc<AtomicUsize>,
+        handler: impl Fn(&Req) -> Reply + Send + Sync + 'static,
+    ) -> Server {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -112,7 +122,6 @@ impl Server {
         let addr = listener.local_addr().expect("local address");
         let hits = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Handler> = Arc::new(handler);
-        let inflight = Arc::new(AtomicUsize::new(0));
         let start = Instant::now();
         {
             let hits = hits.clone();
