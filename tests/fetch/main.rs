@@ -1083,8 +1083,7 @@ fn the_command_reports_the_pass_and_partial_failure() {
         "/broken" => Reply::ok("application/rss+xml", "<rss><channel><title>x"),
         _ => Reply::not_found(),
     });
-    let run = |toml: &str| {
-        let env = Env::new(toml);
+    let vigie = |env: &Env, args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
             .arg("--data")
             .arg(&env.data.root)
@@ -1092,27 +1091,46 @@ fn the_command_reports_the_pass_and_partial_failure() {
             .arg(env.sources())
             .arg("--pipelines")
             .arg(env.root.join("pipelines"))
-            .args(["run", "--once"])
+            .args(args)
             .output()
             .unwrap();
         (
             out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let (code, err) = run(&(defaults("") + &source("good", "feed", &s.url("/good"), "")));
+    let env = Env::new(&(defaults("") + &source("good", "feed", &s.url("/good"), "")));
+    let (code, _, err) = vigie(&env, &["run", "--once"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(
         err.contains("pass done in") && err.contains("1 new document"),
         "{err}"
     );
-    let (code, err) = run(&(defaults("")
-        + &source("good", "feed", &s.url("/good"), "")
-        + &source("broken", "feed", &s.url("/broken"), "")));
+    assert!(
+        !err.contains('\u{1b}'),
+        "no terminal colours in a pipe: {err}"
+    );
+    let env = Env::new(
+        &(defaults("")
+            + &source("good", "feed", &s.url("/good"), "")
+            + &source("broken", "feed", &s.url("/broken"), "")),
+    );
+    let (code, _, err) = vigie(&env, &["run", "--once"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(
         err.contains("errors: 1 (1 parse); 1 source failed"),
         "{err}"
+    );
+    // the source list tells which source fails, and why
+    let (code, out, _) = vigie(&env, &["sources", "list"]);
+    assert_eq!(code, Some(0));
+    let broken = out.lines().find(|l| l.starts_with("broken\t")).unwrap();
+    assert!(broken.contains("failing (1 in a row"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("good\t") && l.contains("\tok ")),
+        "{out}"
     );
     assert!(err.contains("broken"), "the failing source is named: {err}");
 }
