@@ -1,12 +1,356 @@
-//! `vigie run`: crawl on schedule, analyse, index, raise alerts.
+//! `vigie run`: crawl on schedule (or one pass with `--once`), analyse, index, raise alerts.
+//!
+//! Two sides, as for `vigie ingest`: the async side (a tokio runtime: the schedule, one task
+//! per poll, the fetcher with its per-host politeness) sends [`Msg`]s into a bounded channel;
+//! the blocking side runs [`ordered_map`] over that channel: the transforms on worker
+//! threads, then the sink in order, which indexes documents, stages the validators that
+//! follow them, and commits by size or time and at the end of each pass. After each
+//! committed pass, [`after_pass`] runs and the summary is printed on stderr.
+//!
+//! Exit status: 0 when every polled source was read (or, without `--once`, after Ctrl-C);
+//! 1 when the pass completed but some sources failed (partial failure: each was reported
+//! and the rest was indexed); 2 for configuration errors. Sources disallowed by robots.txt
+//! or backing off after repeated failures are not failures.
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use crate::cli::Global;
-use crate::commands::Failure;
+use crate::commands::{load_config, Failure};
+use crate::config::Config;
+use crate::data::DataDir;
+use crate::fetch::crawl::{drive, Ended, Progress};
+use crate::fetch::{DocCounts, FetchSettings, Fetcher, Msg, PassSummary};
+use crate::index::writer::{Store, StoreError};
+use crate::pipeline::{
+    default_workers, ordered_map, Outcome, Prepared, Sink, Stats, Transform, SOURCE_CHANNEL,
+};
+use crate::state::Space;
 
-pub fn run_command(_g: &Global, _once: bool) -> Result<ExitCode, Failure> {
-    Err(Failure::Usage(
-        "`vigie run` is not available in this build yet".into(),
-    ))
+/// How a run behaves.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// One pass, then exit.
+    pub once: bool,
+    /// A progress bar on stderr.
+    pub progress: bool,
+    /// The end-of-pass summary on stderr.
+    pub summaries: bool,
+    /// Worker threads for the transforms.
+    pub workers: usize,
+}
+
+impl RunOptions {
+    pub fn new(once: bool) -> Self {
+        RunOptions {
+            once,
+            progress: false,
+            summaries: false,
+            workers: default_workers(),
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    /// One summary per committed pass.
+    pub passes: Vec<PassSummary>,
+    /// Stopped by a signal (or by `stop`) before the end of its pass.
+    pub interrupted: bool,
+    /// Documents indexed by the whole run.
+    pub documents: DocCounts,
+}
+
+/// Problems that stop a run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot start the crawler: {0}")]
+    Start(String),
+}
+
+/// `vigie run [--once]`.
+pub fn run_command(g: &Global, once: bool) -> Result<ExitCode, Failure> {
+    let config = Arc::new(load_config(g, true)?);
+    if config.sources.sources.is_empty() {
+        return Err(Failure::Usage(format!(
+            "no sources in {}: add [[sources]] blocks, or import a reader's feeds with `vigie sources import FILE.opml`",
+            g.sources.display()
+        )));
+    }
+    let data = DataDir::new(&g.data);
+    let opts = RunOptions {
+        once,
+        progress: !g.quiet && std::io::stderr().is_terminal(),
+        summaries: !g.quiet,
+        workers: default_workers(),
+    };
+    let report = crawl(config, &data, &opts, shutdown_signal)
+        .map_err(|e| Failure::Other(anyhow::Error::new(e)))?;
+    if report.interrupted && !g.quiet {
+        eprintln!(
+            "interrupted: {} new document{} committed",
+            report.documents.added,
+            crate::commands::plural(report.documents.added as usize)
+        );
+    }
+    let failed =
+        once && !report.interrupted && report.passes.iter().any(|p| p.failed_sources() > 0);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Ctrl-C, or SIGTERM on Unix (a service being stopped).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => ctrl_c.await,
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await;
+}
+
+/// Crawls the configured sources into `data`: one pass with `opts.once`, else on schedule
+/// until `stop()` resolves (it is called inside the crawler's runtime).
+pub fn crawl<S, F>(
+    config: Arc<Config>,
+    data: &DataDir,
+    opts: &RunOptions,
+    stop: S,
+) -> Result<RunReport, RunError>
+where
+    S: FnOnce() -> F + Send + 'static,
+    F: Future<Output = ()> + Send,
+{
+    let store = Store::open(data, "run")?;
+    let state = store.state.clone();
+    let mut sink = Sink::new(store);
+    let transform = Transform::new(config.clone());
+    let fetcher = Fetcher::new(FetchSettings::from_defaults(&config.sources.defaults))
+        .map_err(|e| RunError::Start(e.to_string()))?
+        .remember_in(state.clone());
+    let crawler = Arc::new(crate::fetch::Crawler::new(fetcher, state.clone()));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("vigie-fetch")
+        .enable_all()
+        .build()
+        .map_err(|e| RunError::Start(e.to_string()))?;
+    let bar = opts.progress.then(|| {
+        let pb = indicatif::ProgressBar::new(0).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos}/{len} sources {wide_bar} {elapsed} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        pb.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(5));
+        pb
+    });
+    let progress: Arc<dyn Progress> = match &bar {
+        Some(pb) => Arc::new(Bar(pb.clone())),
+        None => Arc::new(crate::fetch::crawl::Silent),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(SOURCE_CHANNEL);
+    let driver = rt.spawn({
+        let crawler = crawler.clone();
+        let sources = config.sources.sources.clone();
+        let once = opts.once;
+        async move { drive(crawler, sources, tx, once, stop(), progress).await }
+    });
+
+    let mut report = RunReport::default();
+    let mut store_error: Option<StoreError> = None;
+    // what the sink did with the documents of each pass under way
+    let mut per_pass: HashMap<u64, DocCounts> = HashMap::new();
+    {
+        let transform = &transform;
+        let report = &mut report;
+        let sink = &mut sink;
+        let per_pass = &mut per_pass;
+        let store_error = &mut store_error;
+        ordered_map(
+            || rx.blocking_recv(),
+            opts.workers,
+            |msg: Msg| -> Result<Out, String> {
+                match msg {
+                    Msg::Doc(inc, pass) => {
+                        let origin = inc.origin.clone();
+                        Ok(match transform.prepare(inc) {
+                            Ok(p) => Out::Doc(Box::new(p), pass),
+                            Err(e) => Out::Refused(format!("{origin}: {e}"), pass),
+                        })
+                    }
+                    Msg::Stage { space, key, value } => Ok(Out::Stage { space, key, value }),
+                    Msg::PassEnd(c) => Ok(Out::PassEnd(c)),
+                    Msg::Tick => Ok(Out::Tick),
+                }
+            },
+            |res| {
+                let step = match res {
+                    Ok(Out::Doc(p, pass)) => sink.accept(*p).map(|outcome| {
+                        let c = per_pass.entry(pass).or_default();
+                        match outcome {
+                            Outcome::Added => c.added += 1,
+                            Outcome::Updated => c.updated += 1,
+                            Outcome::Unchanged => c.unchanged += 1,
+                        }
+                    }),
+                    Ok(Out::Refused(e, pass)) => {
+                        sink.failed();
+                        per_pass.entry(pass).or_default().refused += 1;
+                        tracing::warn!(error = %e, "document refused");
+                        Ok(())
+                    }
+                    Ok(Out::Stage { space, key, value }) => {
+                        match value {
+                            Some(v) => sink.store.state.put(space, &key, &v),
+                            None => sink.store.state.delete(space, &key),
+                        }
+                        Ok(())
+                    }
+                    Ok(Out::Tick) => {
+                        if sink.store.commit_due() {
+                            sink.commit()
+                        } else {
+                            Ok(())
+                        }
+                    }
+                    Ok(Out::PassEnd(counters)) => sink.commit().map(|_| {
+                        let docs = per_pass.remove(&counters.id).unwrap_or_default();
+                        let summary = counters.summary(crawler.fetcher.requests(), docs);
+                        if opts.summaries {
+                            match &bar {
+                                Some(pb) => pb.suspend(|| eprintln!("{summary}")),
+                                None => eprintln!("{summary}"),
+                            }
+                        }
+                        tracing::info!(
+                            seconds = summary.seconds,
+                            sources = summary.sources,
+                            requests = summary.requests,
+                            fetched = summary.fetched,
+                            not_modified = summary.not_modified,
+                            pages = summary.pages,
+                            new_documents = summary.documents.added,
+                            errors = summary.errors.values().sum::<u64>(),
+                            "pass committed"
+                        );
+                        after_pass(&mut AfterPass {
+                            config: &config,
+                            store: &mut sink.store,
+                            summary: &summary,
+                        });
+                        report.passes.push(summary);
+                    }),
+                    Err(e) => {
+                        // the transforms caught a panic: the document is lost, the run goes on
+                        sink.failed();
+                        tracing::warn!(error = %e, "document refused");
+                        Ok(())
+                    }
+                };
+                match step {
+                    Ok(()) => true,
+                    Err(e) => {
+                        *store_error = Some(e);
+                        false
+                    }
+                }
+            },
+        );
+    }
+    // the pipeline is done (or failed): the schedule ends, lingering requests are dropped
+    rx.close();
+    let ended = rt.block_on(driver).unwrap_or(Ended::PipelineGone);
+    rt.shutdown_background();
+    if let Some(pb) = &bar {
+        pb.finish_and_clear();
+    }
+    if let Some(e) = store_error {
+        return Err(e.into());
+    }
+    report.interrupted = ended == Ended::Stopped;
+    report.documents = doc_counts(&sink.stats);
+    sink.close()?;
+    Ok(report)
+}
+
+/// A sink step, after the transforms.
+enum Out {
+    Doc(Box<Prepared>, u64),
+    Refused(String, u64),
+    Stage {
+        space: Space,
+        key: String,
+        value: Option<serde_json::Value>,
+    },
+    PassEnd(Arc<crate::fetch::PassCounters>),
+    Tick,
+}
+
+fn doc_counts(s: &Stats) -> DocCounts {
+    DocCounts {
+        added: Stats::get(&s.added),
+        updated: Stats::get(&s.updated),
+        unchanged: Stats::get(&s.unchanged),
+        refused: Stats::get(&s.failed),
+    }
+}
+
+/// What the work after a pass has at hand: the configuration, the store (index writer and
+/// state, everything of the pass committed) and the pass summary.
+pub struct AfterPass<'a> {
+    pub config: &'a Config,
+    pub store: &'a mut Store,
+    pub summary: &'a PassSummary,
+}
+
+/// Runs on the sink thread after each pass of `vigie run` is committed. This is where the
+/// work that follows new documents belongs: raising alerts on what the pass brought (the
+/// detectors read the committed index and keep their state in `Space::Detectors`, committed
+/// with the next commit) and sending the digests whose time has come. Neither exists in
+/// this build; the pass is logged.
+pub fn after_pass(ctx: &mut AfterPass<'_>) {
+    tracing::debug!(
+        watches = ctx.config.watches.len(),
+        new_documents = ctx.summary.documents.added,
+        uncommitted = ctx.store.uncommitted(),
+        "after pass"
+    );
+}
+
+/// Progress on a terminal.
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn pass_started(&self, sources: usize) {
+        self.0.inc_length(sources as u64);
+    }
+
+    fn source_done(&self, id: &str, _ok: bool) {
+        self.0.inc(1);
+        self.0.set_message(id.to_string());
+    }
 }

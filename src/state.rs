@@ -85,15 +85,30 @@ const GENERATION: &str = "generation";
 
 impl State {
     pub fn open(path: &Path) -> Result<State, StateError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(32 * 1024 * 1024)
-            .flush_every_ms(None)
-            .open()
-            .map_err(|source| StateError::Open {
-                path: path.display().to_string(),
-                source,
-            })?;
+        // sled lets go of its file lock a moment after the last handle is dropped: a store
+        // closed and opened again in one process (one crawl after another) waits for it
+        let mut tries = 0;
+        let db = loop {
+            let opened = sled::Config::new()
+                .path(path)
+                .cache_capacity(32 * 1024 * 1024)
+                .flush_every_ms(None)
+                .open();
+            match opened {
+                Err(sled::Error::Io(e))
+                    if tries < 100 && e.to_string().contains("could not acquire lock") =>
+                {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => {
+                    break other.map_err(|source| StateError::Open {
+                        path: path.display().to_string(),
+                        source,
+                    })?
+                }
+            }
+        };
         let tree = db.open_tree("vigie").map_err(|source| StateError::Open {
             path: path.display().to_string(),
             source,
@@ -233,5 +248,17 @@ mod tests {
         assert_eq!(s.generation(), 1);
         s.delete(Space::Seen, "https://a.example/1");
         assert!(!s.is_seen("https://a.example/1"));
+    }
+
+    #[test]
+    fn can_be_opened_again_right_after_closing() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..30 {
+            let s = State::open(dir.path()).unwrap();
+            for k in 0..100 {
+                s.put(Space::Meta, &format!("k{i}-{k}"), &k);
+            }
+            s.flush(i).unwrap();
+        }
     }
 }
