@@ -99,7 +99,8 @@ impl Transform {
                 ));
             }
             let page = extract::page::extract_page(&html, Some(&doc.url));
-            if doc.text.trim().is_empty() {
+            // the page's main text wins over a summary, unless extraction found less
+            if page.text.trim().len() > doc.text.trim().len() {
                 doc.text = page.text;
             }
             if doc.title.trim().is_empty() {

@@ -146,7 +146,7 @@ where
 {
     let store = Store::open(data, "run")?;
     let state = store.state.clone();
-    let mut sink = Sink::new(store);
+    let mut sink = Sink::new(store, config.clone());
     let transform = Transform::new(config.clone());
     let fetcher = Fetcher::new(FetchSettings::from_defaults(&config.sources.defaults))
         .map_err(|e| RunError::Start(e.to_string()))?
@@ -327,18 +327,53 @@ pub struct AfterPass<'a> {
     pub summary: &'a PassSummary,
 }
 
-/// Runs on the sink thread after each pass of `vigie run` is committed. This is where the
-/// work that follows new documents belongs: raising alerts on what the pass brought (the
-/// detectors read the committed index and keep their state in `Space::Detectors`, committed
-/// with the next commit) and sending the digests whose time has come. Neither exists in
-/// this build; the pass is logged.
+/// Runs on the sink thread after each pass of `vigie run` is committed (alerts were raised by
+/// the sink with the pass's commit): sends the digests whose time has come, once a day each,
+/// recording the day in the state so a restart never sends twice.
 pub fn after_pass(ctx: &mut AfterPass<'_>) {
     tracing::debug!(
         watches = ctx.config.watches.len(),
         new_documents = ctx.summary.documents.added,
-        uncommitted = ctx.store.uncommitted(),
         "after pass"
     );
+    let wants_mail = ctx.config.watches.iter().any(|w| !w.digest.to.is_empty());
+    if !wants_mail {
+        return;
+    }
+    if std::env::var(crate::mail::SMTP_ENV).map_or(true, |v| v.trim().is_empty()) {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            tracing::warn!(
+                "digests have recipients but {} is not set: no digest will be mailed",
+                crate::mail::SMTP_ENV
+            )
+        });
+        return;
+    }
+    let reader = match crate::index::search::Reader::from_index(ctx.store.index.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the index for the digests");
+            return;
+        }
+    };
+    let sent = crate::digest::send_due(
+        &ctx.config.watches,
+        &reader,
+        &ctx.store.state,
+        chrono::Utc::now(),
+    );
+    for (watch, result) in &sent {
+        match result {
+            Ok(()) => tracing::info!(watch = %watch, "digest sent"),
+            Err(e) => tracing::error!(watch = %watch, error = %e, "digest not sent"),
+        }
+    }
+    if !sent.is_empty() {
+        if let Err(e) = ctx.store.commit() {
+            tracing::error!(error = %e, "cannot record the digests sent");
+        }
+    }
 }
 
 /// Progress on a terminal.

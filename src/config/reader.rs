@@ -57,25 +57,30 @@ pub struct FileReader<'a> {
     pub file: &'a Path,
     pub src: &'a str,
     pub errors: Vec<ConfigError>,
+    /// Byte offsets of the line breaks, for line numbers.
+    newlines: Vec<usize>,
 }
 
 impl<'a> FileReader<'a> {
     pub fn new(file: &'a Path, src: &'a str) -> Self {
+        let newlines = src
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
         FileReader {
             file,
             src,
             errors: Vec::new(),
+            newlines,
         }
     }
 
     /// 1-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
         let offset = offset.min(self.src.len());
-        self.src.as_bytes()[..offset]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
+        self.newlines.partition_point(|&n| n < offset) + 1
     }
 
     pub fn error(

@@ -585,12 +585,8 @@ impl Crawler {
             doc: Document {
                 url: c.url.to_string(),
                 title: c.title,
-                // with the page at hand, its main text is the document's text
-                text: if html.is_some() {
-                    String::new()
-                } else {
-                    c.text
-                },
+                // the summary stays: the page's main text replaces it when extraction finds more
+                text: c.text,
                 published: c.published,
                 fetched: ctx.now,
                 source: ctx.source.id.clone(),
