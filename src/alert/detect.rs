@@ -604,6 +604,10 @@ pub struct BrandSignals {
     spike: Option<(i64, bool)>,
     /// Recent negative mentions: (url, terms).
     negatives: VecDeque<(String, Vec<String>)>,
+    /// Terms of the recent mentions that were not negative (to tell what sets the negative
+    /// ones apart).
+    #[serde(default)]
+    others: VecDeque<Vec<String>>,
     recent_docs: VecDeque<String>,
 }
 
@@ -666,18 +670,24 @@ impl BrandSignals {
         let reminder_ticks = (cfg.reminder.as_secs() as i64 / TICK_SECS).max(1);
         let negative = label == Label::Negative;
         self.recent += 1.0;
+        let terms: Vec<String> = obs
+            .terms
+            .iter()
+            .filter(|t| t.words <= 2)
+            .take(40)
+            .map(|t| t.text.clone())
+            .collect();
         if negative {
             self.recent_neg += 1.0;
-            let terms: Vec<String> = obs
-                .terms
-                .iter()
-                .filter(|t| t.words <= 2)
-                .take(40)
-                .map(|t| t.text.clone())
-                .collect();
-            self.negatives.push_back((obs.url.to_string(), terms));
+            self.negatives
+                .push_back((obs.url.to_string(), terms.clone()));
             if self.negatives.len() > 60 {
                 self.negatives.pop_front();
+            }
+        } else {
+            self.others.push_back(terms);
+            if self.others.len() > 60 {
+                self.others.pop_front();
             }
         }
         self.recent_docs.push_back(obs.url.to_string());
@@ -767,19 +777,44 @@ impl BrandSignals {
         share: f64,
         reminder: bool,
     ) -> Alert {
-        // the terms that drove it: most frequent among the recent negative mentions
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for (_, terms) in self.negatives.iter().rev().take(30) {
+        // the terms that drove it: frequent in the recent negative mentions, rare in the others
+        let neg: Vec<&Vec<String>> = self
+            .negatives
+            .iter()
+            .rev()
+            .take(30)
+            .map(|(_, t)| t)
+            .collect();
+        let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
+        for terms in &neg {
+            for t in terms.iter() {
+                counts.entry(t.as_str()).or_default().0 += 1;
+            }
+        }
+        for terms in self.others.iter().rev().take(30) {
             for t in terms {
-                *counts.entry(t.as_str()).or_default() += 1;
+                if let Some(c) = counts.get_mut(t.as_str()) {
+                    c.1 += 1;
+                }
             }
         }
         let brand_l = brand.to_lowercase();
-        let mut top: Vec<(&str, usize)> = counts
+        let (n_neg, n_other) = (
+            neg.len().max(1) as f64,
+            self.others.len().clamp(1, 30) as f64,
+        );
+        let mut top: Vec<(&str, f64)> = counts
             .into_iter()
-            .filter(|(t, c)| *c >= 2 && !t.contains(&brand_l))
+            .filter(|(t, c)| {
+                c.0 >= 2 && !t.to_lowercase().contains(&brand_l) && !t.starts_with('@')
+            })
+            .map(|(t, (a, b))| {
+                let (pa, pb) = (a as f64 / n_neg, b as f64 / n_other);
+                (t, a as f64 * (pa - pb))
+            })
+            .filter(|(_, score)| *score > 0.0)
             .collect();
-        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
         let terms: Vec<String> = top
             .into_iter()
             .take(6)

@@ -216,7 +216,7 @@ impl Default for AlertsConfig {
             reminder: Duration::from_secs(24 * 3600),
             emerging: DetectorConfig {
                 enabled: true,
-                threshold: 5.0,
+                threshold: 4.0,
                 min_count: 8,
             },
             sentiment_shift: DetectorConfig {

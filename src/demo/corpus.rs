@@ -368,7 +368,7 @@ pub fn generate(now: DateTime<Utc>) -> Vec<Post> {
             posts.push(forum(&mut r, &mut slug, text, t, en));
         }
         if recent <= 2 {
-            for _ in 0..18 {
+            for _ in 0..15 {
                 let text = r.pick(ONDINE_FEES).to_string();
                 let en = text.contains("hidden");
                 let t = at(&mut r, day);
@@ -380,6 +380,50 @@ pub fn generate(now: DateTime<Utc>) -> Vec<Post> {
     posts
 }
 
+const OPEN_FR: &[&str] = &[
+    "",
+    "",
+    "",
+    "Bon. ",
+    "Franchement, ",
+    "Sérieusement, ",
+    "Petit coup de gueule : ",
+    "Bonjour à tous, ",
+    "Question rapide : ",
+    "Info : ",
+];
+const CLOSE_FR: &[&str] = &[
+    "",
+    "",
+    "",
+    " Vous avez eu le même souci ?",
+    " Merci d'avance.",
+    " Je ne sais plus quoi faire.",
+    " Bonne journée quand même.",
+    " Des retours ?",
+    " Ça commence à bien faire.",
+];
+const OPEN_EN: &[&str] = &[
+    "",
+    "",
+    "",
+    "Hey all, ",
+    "Quick one: ",
+    "Honestly, ",
+    "PSA: ",
+    "So, ",
+];
+const CLOSE_EN: &[&str] = &[
+    "",
+    "",
+    "",
+    " Anyone else?",
+    " Any advice?",
+    " Not impressed.",
+    " Thanks in advance.",
+];
+
+/// A forum post: no title, like most posts; each writer words it a little differently.
 fn forum(
     r: &mut Rng,
     slug: &mut impl FnMut(&str) -> String,
@@ -387,25 +431,33 @@ fn forum(
     published: DateTime<Utc>,
     en: bool,
 ) -> Post {
-    // forum posts read like posts: the first words as a title, sometimes a second thought
-    let title: String = text
-        .split_whitespace()
-        .take(7)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut paragraphs = vec![text];
-    if r.chance(25) {
-        paragraphs.push(if en {
-            "Anyone else?".into()
-        } else {
-            "Vous avez eu le même souci ?".into()
-        });
-    }
+    let (open, close) = if en {
+        (OPEN_EN, CLOSE_EN)
+    } else {
+        (OPEN_FR, CLOSE_FR)
+    };
+    let o = r.pick(open);
+    let c = r.pick(close);
+    let mut chars = text.chars();
+    let first = chars.next().unwrap_or(' ');
+    let rest: String = chars.collect();
+    // after "Franchement, " the sentence goes on in lower case, brand names excepted
+    let keeps_case = o.is_empty()
+        || o.ends_with(": ")
+        || o.ends_with(". ")
+        || ["Lumio", "Ondine", "Velocita"]
+            .iter()
+            .any(|b| text.starts_with(b));
+    let body = if keeps_case {
+        format!("{o}{text}{c}")
+    } else {
+        format!("{o}{}{rest}{c}", first.to_lowercase())
+    };
     Post {
         site: Site::Forum,
         slug: slug("forum"),
-        title: format!("{title}…"),
-        paragraphs,
+        title: String::new(),
+        paragraphs: vec![body],
         author: if en {
             r.pick(AUTHORS_EN)
         } else {

@@ -137,7 +137,6 @@ fn forum_routes(base: &str, posts: &[&Post]) -> Routes {
             serde_json::json!({
                 "id": format!("{base}/t/{}", p.slug),
                 "url": format!("{base}/t/{}", p.slug),
-                "title": p.title,
                 "content_text": p.paragraphs.join("\n\n"),
                 "date_published": p.published.to_rfc3339_opts(SecondsFormat::Secs, true),
                 "authors": [{"name": p.author}],

@@ -41,6 +41,9 @@ fn change(now: usize, before: usize) -> String {
     }
 }
 
+/// Expectations listed per kind in the text digest (the HTML and JSON list them all).
+const TEXT_ITEMS: usize = 8;
+
 fn kind_title(k: ExpectationKind) -> &'static str {
     match k {
         ExpectationKind::Request => "Requests still waiting",
@@ -100,7 +103,7 @@ pub fn text(d: &Digest) -> String {
             }
             let total: usize = items.iter().map(|e| e.count).sum();
             o.push_str(&format!("{} ({total})\n", kind_title(kind)));
-            for e in items {
+            for e in items.iter().take(TEXT_ITEMS) {
                 let brand = e
                     .brand
                     .as_deref()
@@ -112,6 +115,9 @@ pub fn text(d: &Digest) -> String {
                     String::new()
                 };
                 o.push_str(&format!("  - {brand}“{}”{times}\n    {}\n", e.quote, e.url));
+            }
+            if items.len() > TEXT_ITEMS {
+                o.push_str(&format!("  … and {} more\n", items.len() - TEXT_ITEMS));
             }
         }
     }

@@ -99,7 +99,10 @@ pub fn select_items(html: &str, page: &Url, s: &Selectors) -> Vec<PageItem> {
         out.push(PageItem {
             url,
             title,
-            text: text_of(item),
+            text: body_text(
+                item,
+                &[first(&title_sel), first(&date_sel), first(&link_sel)],
+            ),
             published,
         });
         if out.len() >= MAX_PAGE_ITEMS {
@@ -107,6 +110,22 @@ pub fn select_items(html: &str, page: &Url, s: &Selectors) -> Vec<PageItem> {
         }
     }
     out
+}
+
+/// The text of an item without the parts already read apart (its title, date and link).
+fn body_text(item: ElementRef<'_>, parts: &[Option<ElementRef<'_>>]) -> String {
+    let skip: Vec<_> = parts.iter().flatten().map(|e| e.id()).collect();
+    let texts = item.descendants().filter_map(|n| {
+        let t = n.value().as_text()?;
+        let inside_skipped = n.ancestors().any(|a| skip.contains(&a.id()));
+        (!inside_skipped).then_some(&**t)
+    });
+    let body = squash(texts);
+    if body.is_empty() {
+        text_of(item)
+    } else {
+        body
+    }
 }
 
 /// The feed a page announces with `<link rel="alternate" type="application/rss+xml">` (or
