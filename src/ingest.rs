@@ -15,7 +15,11 @@ use crate::config::Config;
 use crate::data::DataDir;
 use crate::doc::Document;
 use crate::index::writer::{Store, StoreError};
-use crate::pipeline::{default_workers, ordered_map, Incoming, Sink, Transform};
+use crate::pipeline::{default_workers, ordered_map, Incoming, Prepared, Sink, Transform};
+
+/// Tags of the errors a worker hands back: a bad line, or a document the transforms refused.
+const BAD: char = 'B';
+const REFUSED: char = 'R';
 
 /// Longest line read; longer lines are skipped unread (and reported).
 pub const MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
@@ -116,16 +120,17 @@ pub fn parse_line(bytes: &[u8], now: DateTime<Utc>) -> Result<(Incoming, Option<
         let head: String = text.chars().take(40).filter(|c| !c.is_control()).collect();
         format!("not a JSON object ({e}): {head:?}")
     })?;
-    let Value::Object(obj) = v else {
+    let Value::Object(mut obj) = v else {
         return Err("expected a JSON object with at least a \"url\"".into());
     };
-    let get_str = |k: &str| -> Result<Option<String>, String> {
-        match obj.get(k) {
+    // values are moved out of the object, never copied (an `html` field can be megabytes)
+    let mut get_str = |k: &str| -> Result<Option<String>, String> {
+        match obj.remove(k) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::String(s)) => Ok(Some(s)),
             Some(other) => Err(format!(
                 "`{k}` must be a string, found {}",
-                json_type(other)
+                json_type(&other)
             )),
         }
     };
@@ -150,10 +155,15 @@ pub fn parse_line(bytes: &[u8], now: DateTime<Utc>) -> Result<(Incoming, Option<
         None => None,
     };
     let lang_hint = get_str("lang")?.as_deref().and_then(Lang::from_code);
-    let tags = match obj.get("tags") {
+    let source = get_str("source")?.unwrap_or_else(|| "ingest".into());
+    let author = get_str("author")?;
+    let tags = match obj.remove("tags") {
         Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|t| t.as_str().map(str::to_string))
+            .into_iter()
+            .filter_map(|t| match t {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
             .collect(),
         _ => Vec::new(),
     };
@@ -163,8 +173,8 @@ pub fn parse_line(bytes: &[u8], now: DateTime<Utc>) -> Result<(Incoming, Option<
         text: text_field,
         published,
         fetched: now,
-        source: get_str("source")?.unwrap_or_else(|| "ingest".into()),
-        author: get_str("author")?,
+        source,
+        author,
         lang_hint,
     };
     Ok((
@@ -263,9 +273,12 @@ pub fn ingest(
     let mut report = IngestReport::default();
     let mut read_error: Option<std::io::Error> = None;
     let mut store_error: Option<StoreError> = None;
+    let mut lines_read = 0u64;
+    let mut bad_lines = 0u64;
     {
-        let report_ref = &mut report;
+        let lines_read = &mut lines_read;
         let read_error = &mut read_error;
+        // the feeder only cuts lines; JSON is parsed on the worker threads
         let next = || loop {
             match lines.next_line() {
                 Ok(None) => return None,
@@ -274,65 +287,57 @@ pub fn ingest(
                     return None;
                 }
                 Ok(Some(Line::TooLong { number, bytes })) => {
-                    report_ref.lines += 1;
-                    report_ref.bad_lines += 1;
-                    reporter.line_problem(
-                        number,
-                        &format!(
-                            "line of {} MB is over the {} MB limit; skipped",
-                            bytes >> 20,
-                            MAX_LINE_BYTES >> 20
-                        ),
-                        true,
-                    );
+                    *lines_read += 1;
+                    return Some((number, Err(bytes)));
                 }
                 Ok(Some(Line::Data { number, bytes })) => {
                     reporter.progress(lines.consumed);
                     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
                         continue;
                     }
-                    report_ref.lines += 1;
-                    match parse_line(&bytes, now) {
-                        Ok((mut inc, warning)) => {
-                            if let Some(w) = warning {
-                                reporter.line_problem(number, &w, false);
-                            }
-                            inc.origin = format!("line {number}");
-                            return Some(inc);
-                        }
-                        Err(e) => {
-                            report_ref.bad_lines += 1;
-                            reporter.line_problem(number, &e, true);
-                        }
-                    }
+                    *lines_read += 1;
+                    return Some((number, Ok(bytes)));
                 }
             }
         };
         let transform = &transform;
+        let bad_lines = &mut bad_lines;
         ordered_map(
             next,
             default_workers(),
-            |inc: Incoming| {
-                let origin = inc.origin.clone();
-                transform.prepare(inc).map_err(|e| format!("{origin}: {e}"))
+            |(number, line): (usize, Result<Vec<u8>, usize>)| -> Result<(Prepared, Option<(usize, String)>), String> {
+                let bytes = line.map_err(|len| {
+                    format!("{BAD}{number}\u{0}line of {} MB is over the {} MB limit; skipped", len >> 20, MAX_LINE_BYTES >> 20)
+                })?;
+                let (mut inc, warning) = parse_line(&bytes, now).map_err(|e| format!("{BAD}{number}\u{0}{e}"))?;
+                drop(bytes);
+                inc.origin = format!("line {number}");
+                let p = transform.prepare(inc).map_err(|e| format!("{REFUSED}{number}\u{0}{e}; skipped"))?;
+                Ok((p, warning.map(|w| (number, w))))
             },
             |res| match res {
-                Ok(p) => match sink.accept(p) {
-                    Ok(_) => true,
-                    Err(e) => {
-                        store_error = Some(e);
-                        false
+                Ok((p, warning)) => {
+                    if let Some((number, w)) = warning {
+                        reporter.line_problem(number, &w, false);
                     }
-                },
+                    match sink.accept(p) {
+                        Ok(_) => true,
+                        Err(e) => {
+                            store_error = Some(e);
+                            false
+                        }
+                    }
+                }
                 Err(e) => {
-                    sink.failed();
-                    let number = e
-                        .strip_prefix("line ")
-                        .and_then(|r| r.split(':').next())
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or(0);
-                    let msg = e.split_once(": ").map(|(_, m)| m.to_string()).unwrap_or(e);
-                    reporter.line_problem(number, &format!("{msg}; skipped"), true);
+                    let refused = e.starts_with(REFUSED);
+                    let rest = &e[1..];
+                    let (number, msg) = rest.split_once('\u{0}').unwrap_or(("0", rest));
+                    if refused {
+                        sink.failed();
+                    } else {
+                        *bad_lines += 1;
+                    }
+                    reporter.line_problem(number.parse().unwrap_or(0), msg, true);
                     true
                 }
             },
@@ -355,6 +360,8 @@ pub fn ingest(
         });
     }
     use crate::pipeline::Stats;
+    report.lines = lines_read;
+    report.bad_lines = bad_lines;
     report.added = Stats::get(&stats.added);
     report.updated = Stats::get(&stats.updated);
     report.unchanged = Stats::get(&stats.unchanged);
