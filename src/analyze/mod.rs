@@ -6,6 +6,7 @@
 
 pub mod expectation;
 pub mod lang;
+pub mod lexicon;
 pub mod mention;
 pub mod query;
 pub mod sentiment;
