@@ -35,6 +35,10 @@ const BOOST_DISTANCE: [f32; WINDOW] = [1.0, 0.95, 0.9];
 const NEGATION: f32 = -0.74;
 /// Added to the magnitude of a word in capitals in a text that is not all capitals.
 const CAPS: f32 = 0.733;
+/// Praise after an unmet expectation ("it could have been great") turns into regret.
+const UNMET: f32 = -0.4;
+/// How far (in items) an unmet expectation reaches.
+const UNREAL_REACH: usize = 6;
 /// Weight of what precedes and follows a contrast.
 const BEFORE_CONTRAST: f32 = 0.5;
 const AFTER_CONTRAST: f32 = 1.5;
@@ -46,6 +50,13 @@ const MAX_EXCLAMATIONS: usize = 4;
 /// Two or three `?` add this each; more add [`QUESTIONS_MAX`].
 const QUESTION: f32 = 0.18;
 const QUESTIONS_MAX: f32 = 0.96;
+/// From this many items a text is long: its sentences are scored one by one and averaged.
+const LONG_TEXT_ITEMS: usize = 60;
+/// In a long text, what words that name a subject ("war", "illness") count for, against words
+/// that judge it: a review of a war novel is not a negative review.
+const CONTENT_IN_LONG_TEXT: f32 = 0.5;
+/// Weight of the first and the last sentences with sentiment of a long text.
+const VERDICT: f64 = 1.5;
 /// The squashing constant: the raw sum that maps to ±0.5 is about ±2.2.
 const ALPHA: f64 = 15.0;
 
@@ -63,7 +74,7 @@ pub fn label_of(score: f64) -> Label {
 /// Scores the part of `doc` in the byte range `range` (the whole text, or a mention's
 /// sentence): a score in [-1, 1] and its label.
 pub fn score_sentiment(doc: &Analyzed<'_>, range: Range<usize>) -> Sentiment {
-    let score = squash(raw_valence(doc, range));
+    let score = score(doc, range);
     Sentiment {
         score,
         label: label_of(score),
@@ -120,8 +131,11 @@ fn cap_differential(doc: &Analyzed<'_>, range: &Range<usize>, items: &[Item<'_>]
     caps > 0 && caps < words
 }
 
-/// The sum of the adjusted valences of the range, with emphasis, before squashing.
-pub(crate) fn raw_valence(doc: &Analyzed<'_>, range: Range<usize>) -> f64 {
+/// The score of a range. A short text (a post, a sentence, a snippet) sums its items and
+/// squashes the sum. A long one (a review, an article) averages the scores of its sentences,
+/// so that no long sentence drowns the others, and gives the first and the last sentences
+/// with sentiment more weight: that is where a writer states a verdict.
+fn score(doc: &Analyzed<'_>, range: Range<usize>) -> f64 {
     let range = range.start.min(doc.text.len())..range.end.min(doc.text.len());
     let items = items(doc, &range);
     if items.is_empty() {
@@ -130,12 +144,41 @@ pub(crate) fn raw_valence(doc: &Analyzed<'_>, range: Range<usize>) -> f64 {
     let cap_diff = cap_differential(doc, &range, &items);
     let valences = adjusted(&items, cap_diff);
     let weights = contrast_weights(&items);
-    let mut sum: f32 = valences.iter().zip(&weights).map(|(v, w)| v * w).sum();
-    if sum != 0.0 {
-        let emphasis = punctuation_emphasis(&doc.text[range]);
-        sum += emphasis.copysign(sum);
+    // (sentence, sum of its items)
+    let mut sums: Vec<(usize, f32)> = Vec::new();
+    let long = items.len() >= LONG_TEXT_ITEMS;
+    for ((it, v), w) in items.iter().zip(&valences).zip(&weights) {
+        let w = if long && it.entry.has(role::CONTENT) {
+            w * CONTENT_IN_LONG_TEXT
+        } else {
+            *w
+        };
+        match sums.last_mut() {
+            Some((s, sum)) if *s == it.sentence => *sum += v * w,
+            _ => sums.push((it.sentence, v * w)),
+        }
     }
-    f64::from(sum)
+    sums.retain(|(_, v)| *v != 0.0);
+    if sums.is_empty() {
+        return 0.0;
+    }
+    if !long || sums.len() < 3 {
+        let sum: f32 = sums.iter().map(|(_, v)| v).sum();
+        let emphasis = punctuation_emphasis(&doc.text[range]);
+        return squash(f64::from(sum + emphasis.copysign(sum)));
+    }
+    let last = sums.len() - 1;
+    let (mut total, mut weight) = (0.0, 0.0);
+    for (i, &(s, v)) in sums.iter().enumerate() {
+        let sentence = doc.sentences.get(s).map_or(range.clone(), |r| {
+            r.start.max(range.start)..r.end.min(range.end)
+        });
+        let emphasis = punctuation_emphasis(doc.text.get(sentence).unwrap_or(""));
+        let w = if i == 0 || i == last { VERDICT } else { 1.0 };
+        total += w * squash(f64::from(v + emphasis.copysign(v)));
+        weight += w;
+    }
+    total / weight
 }
 
 /// `!` and `??` in the range.
@@ -167,13 +210,18 @@ fn items<'a>(doc: &'a Analyzed<'_>, range: &Range<usize>) -> Vec<Item<'a>> {
         .min(doc.sentences.len().saturating_sub(1));
     let mut prev_end = range.start;
     let mut next_emoticon = 0;
-    let mut push = |out: &mut Vec<Item<'a>>, start: usize, end: usize, key: &'a str, entry: Entry, caps: bool| {
+    let mut push = |out: &mut Vec<Item<'a>>,
+                    start: usize,
+                    end: usize,
+                    key: &'a str,
+                    entry: Entry,
+                    caps: bool| {
         while sentence + 1 < doc.sentences.len() && doc.sentences[sentence].end <= start {
             sentence += 1;
         }
         let gap = doc.text.get(prev_end.min(start)..start).unwrap_or("");
-        let clause = gap.contains([',', ';', ':', '(', ')', '—', '–', '"', '«', '»'])
-            || gap.contains(" - ");
+        let clause =
+            gap.contains([',', ';', ':', '(', ')', '—', '–', '"', '«', '»']) || gap.contains(" - ");
         prev_end = end;
         out.push(Item {
             start,
@@ -288,8 +336,8 @@ fn word_entry(
         };
     }
     if lang == Lang::Fr && t.kind == TokenKind::Word && stem.len() >= lexicon::MIN_STEM {
-        if let Some(&v) = lx.fr_stems.get(stem) {
-            return valence_entry(v);
+        if let Some(&e) = lx.fr_stems.get(stem) {
+            return e;
         }
     }
     match fallback {
@@ -431,7 +479,9 @@ fn adjusted(items: &[Item<'_>], cap_diff: bool) -> Vec<f32> {
                 negated = true;
             }
             if p.entry.has(role::LEAST)
-                && !(j > 0 && matches!(items[j - 1].key, "at" | "very") && same_clause(items, j - 1, j))
+                && !(j > 0
+                    && matches!(items[j - 1].key, "at" | "very")
+                    && same_clause(items, j - 1, j))
             {
                 negated = true;
             }
@@ -442,9 +492,20 @@ fn adjusted(items: &[Item<'_>], cap_diff: bool) -> Vec<f32> {
         if negated {
             v *= NEGATION;
         }
+        if v > 0.0 && unreal_before(items, k) {
+            v *= UNMET;
+        }
         out[k] = v;
     }
     out
+}
+
+/// An unreal or unmet expectation (`aurait pu être`, `would have been`) in the clause before
+/// item `k`, within [`UNREAL_REACH`] items.
+fn unreal_before(items: &[Item<'_>], k: usize) -> bool {
+    (1..=UNREAL_REACH.min(k))
+        .take_while(|&d| same_clause(items, k - d, k))
+        .any(|d| items[k - d].entry.has(role::UNREAL))
 }
 
 /// `never so good`, `never this good`, `without doubt`: negations that do not negate.
@@ -471,7 +532,9 @@ fn ne_frame(items: &[Item<'_>], k: usize) -> bool {
     let n = items.len();
     let back = (1..=WINDOW.min(k)).any(|d| {
         let j = k - d;
-        items[j].entry.has(role::NE_CLOSE) && !items[j].entry.has(role::NEGATE) && same_clause(items, j, k)
+        items[j].entry.has(role::NE_CLOSE)
+            && !items[j].entry.has(role::NEGATE)
+            && same_clause(items, j, k)
     });
     let ahead = (1..=WINDOW)
         .take_while(|d| k + d < n)
@@ -578,10 +641,16 @@ mod tests {
     fn english_negation_reverses_and_weakens() {
         let good = en("The book was good.");
         let not_good = en("The book was not good.");
-        assert!(good > 0.3 && not_good < 0.0 && not_good.abs() < good, "{good} {not_good}");
+        assert!(
+            good > 0.3 && not_good < 0.0 && not_good.abs() < good,
+            "{good} {not_good}"
+        );
         assert!(en("It isn't a horrible book.") > 0.0);
         assert!(en("I never liked it") < 0.0);
-        assert!(en("Without a doubt, an excellent idea.") > 0.4, "without doubt lifts it");
+        assert!(
+            en("Without a doubt, an excellent idea.") > 0.4,
+            "without doubt lifts it"
+        );
         assert!(en("Never so happy!") > 0.4, "never so is not a negation");
     }
 
@@ -595,16 +664,31 @@ mod tests {
     fn french_negation_frames() {
         assert!(fr("Ce livre est bon.") > 0.3);
         assert!(fr("Ce livre n'est pas bon.") < 0.0, "ne … pas, pas before");
-        assert!(fr("Je n'aime pas ce livre.") < 0.0, "ne … pas around the verb");
+        assert!(
+            fr("Je n'aime pas ce livre.") < 0.0,
+            "ne … pas around the verb"
+        );
         assert!(fr("Je ne l'ai jamais aimé.") < 0.0, "ne … jamais");
-        assert!(fr("Ce n'est plus possible, je n'ai plus confiance.") < 0.0, "ne … plus");
+        assert!(
+            fr("Ce n'est plus possible, je n'ai plus confiance.") < 0.0,
+            "ne … plus"
+        );
         assert!(fr("Pas content du tout") < 0.0, "spoken pas alone");
         assert!(fr("Un livre sans intérêt.") < 0.0, "sans");
         assert!(fr("Aucun plaisir à le lire") < 0.0, "aucun");
         assert!(fr("Un roman peu convaincant") <= 0.0, "peu");
-        assert!(fr("Je ne suis pas déçu") > 0.0, "negated negative turns positive");
-        assert!(fr("C'était pas mal du tout") > 0.0, "pas mal is an expression");
-        assert!(fr("Je n'ai que des éloges, excellent") > 0.3, "ne … que is no negation");
+        assert!(
+            fr("Je ne suis pas déçu") > 0.0,
+            "negated negative turns positive"
+        );
+        assert!(
+            fr("C'était pas mal du tout") > 0.0,
+            "pas mal is an expression"
+        );
+        assert!(
+            fr("Je n'ai que des éloges, excellent") > 0.3,
+            "ne … que is no negation"
+        );
     }
 
     #[test]
@@ -621,13 +705,19 @@ mod tests {
         assert!(fr("très bon") > fr("bon"));
         assert!(fr("trop bien") > fr("bien"));
         assert!(fr("un peu décevant") > fr("décevant") && fr("un peu décevant") < 0.0);
-        assert!(en("very bad") < en("bad"), "intensifiers strengthen negatives too");
+        assert!(
+            en("very bad") < en("bad"),
+            "intensifiers strengthen negatives too"
+        );
     }
 
     #[test]
     fn words_that_are_both_intensifier_and_sentiment() {
         assert!(fr("super") > 0.3, "alone it is a sentiment word");
-        assert!(fr("super nul") < fr("nul"), "before a sentiment word it intensifies");
+        assert!(
+            fr("super nul") < fr("nul"),
+            "before a sentiment word it intensifies"
+        );
     }
 
     #[test]
@@ -662,15 +752,25 @@ mod tests {
         assert!(en("Got my package :)") > 0.3);
         assert!(en("Got my package :(") < -0.3);
         assert!(en("Got my package :D") > 0.3, "letters in emoticons");
-        assert!(fr("Colis reçu merci:)") > fr("Colis reçu merci"), "glued to a word");
-        assert_eq!(en("see https://example.com/a:/b"), 0.0, "links are not emoticons");
+        assert!(
+            fr("Colis reçu merci:)") > fr("Colis reçu merci"),
+            "glued to a word"
+        );
+        assert_eq!(
+            en("see https://example.com/a:/b"),
+            0.0,
+            "links are not emoticons"
+        );
     }
 
     #[test]
     fn french_elisions_and_borrowings() {
         assert!(fr("J'adore l'équipe, c'est top") > 0.5);
         assert!(fr("Franchement c'est nul, l'appli plante") < -0.3);
-        assert!(fr("Cette série est so cool, I love it") > 0.3, "English words in French text");
+        assert!(
+            fr("Cette série est so cool, I love it") > 0.3,
+            "English words in French text"
+        );
         assert!(fr("du pain et du vin") == 0.0, "pain is bread in French");
     }
 

@@ -37,10 +37,10 @@ const TEXTBLOB_SUBJECTIVE: f32 = 0.5;
 /// Valences of FEEL lemmas, which come with a polarity and emotion flags but no strength. Its
 /// positive lemmas without joy are mostly neutral nouns ("situation", "train"): they count for
 /// nothing, but still mark the word as French.
-const FEEL_JOY: f32 = 1.2;
-const FEEL_ANGER: f32 = 1.3;
-const FEEL_NEGATIVE: f32 = 0.9;
-const FEEL_BARE: f32 = 0.5;
+const FEEL_JOY: f32 = 0.6;
+const FEEL_ANGER: f32 = 1.0;
+const FEEL_NEGATIVE: f32 = 0.6;
+const FEEL_BARE: f32 = 0.4;
 
 /// Stems shorter than this are too ambiguous to match on.
 pub const MIN_STEM: usize = 4;
@@ -59,6 +59,12 @@ pub mod role {
     pub const CONCEDE: u8 = 16;
     /// `least`: negates the next word unless in `at least`.
     pub const LEAST: u8 = 32;
+    /// An unreal or unmet expectation (`would have been`, `aurait pu`, `je m'attendais à`):
+    /// praise that follows it in its clause was not met.
+    pub const UNREAL: u8 = 64;
+    /// A word that names what a text is about (FEEL's "guerre", "maladie") more than it judges
+    /// it: in a long text it counts less than an evaluative word.
+    pub const CONTENT: u8 = 128;
 }
 
 /// What the lexicon says about one word or expression.
@@ -146,7 +152,8 @@ impl Table {
                 }
             }
             _ => {
-                let words: Box<[Box<str>]> = words.into_iter().map(String::into_boxed_str).collect();
+                let words: Box<[Box<str>]> =
+                    words.into_iter().map(String::into_boxed_str).collect();
                 let list = self.phrases.entry(words[0].clone()).or_default();
                 match list.iter_mut().find(|p| p.words == words) {
                     Some(p) if merge => {
@@ -186,7 +193,7 @@ pub struct Lexicons {
     pub en: Table,
     pub fr: Table,
     /// French stems (folded) of FEEL lemmas and of vigie's entries marked `~`.
-    pub fr_stems: FxHashMap<Box<str>, f32>,
+    pub fr_stems: FxHashMap<Box<str>, Entry>,
     pub emoji: FxHashMap<char, f32>,
     /// Emoticons as written (`:-)`, `<3`, `:D`), and their lowercase forms.
     pub emoticons: FxHashMap<Box<str>, f32>,
@@ -239,7 +246,8 @@ fn words_of(expr: &str) -> Vec<String> {
 }
 
 fn is_emoticon(s: &str) -> bool {
-    !s.chars().all(|c| c.is_alphanumeric() || c == '\'' || c == '-' || c == ' ')
+    !s.chars()
+        .all(|c| c.is_alphanumeric() || c == '\'' || c == '-' || c == ' ')
         && !s.contains(' ')
 }
 
@@ -258,7 +266,7 @@ fn build() -> Lexicons {
             en.set(words_of(w), Entry::valence(v), false);
         }
     }
-    let mut fr_stems: FxHashMap<Box<str>, f32> = FxHashMap::default();
+    let mut fr_stems: FxHashMap<Box<str>, Entry> = FxHashMap::default();
     let stemmers = text::Stemmers::new();
     let mut fr = Table::default();
     // FEEL first: the weakest source, overridden by the others.
@@ -291,16 +299,26 @@ fn build() -> Lexicons {
         let stem = stemmers.stem(Lang::Fr, lemma, &text::fold(lemma));
         if stem.len() < MIN_STEM {
             // a short stem ("tu" of "tuer") meets unrelated words: the lemma only
-            fr.set(words_of(lemma), Entry::valence(v), false);
+            let entry = Entry {
+                valence: v,
+                boost: 0.0,
+                roles: role::CONTENT,
+            };
+            fr.set(words_of(lemma), entry, false);
             continue;
         }
+        let entry = Entry {
+            valence: v,
+            boost: 0.0,
+            roles: role::CONTENT,
+        };
         match fr_stems.get(stem.as_str()) {
             // a stem both positive and negative says nothing
-            Some(&old) if old == 0.0 || (old > 0.0) != (v > 0.0) => {
-                fr_stems.insert(stem.into_boxed_str(), 0.0);
+            Some(old) if old.valence == 0.0 || (old.valence > 0.0) != (v > 0.0) => {
+                fr_stems.insert(stem.into_boxed_str(), Entry::default());
             }
             _ => {
-                fr_stems.insert(stem.into_boxed_str(), v);
+                fr_stems.insert(stem.into_boxed_str(), entry);
             }
         }
     }
@@ -338,7 +356,7 @@ fn build() -> Lexicons {
             table.set(words_of(expr), Entry::valence(v), false);
             if by_stem && lang == Lang::Fr {
                 let stem = stemmers.stem(lang, expr, &text::fold(expr));
-                fr_stems.insert(stem.into_boxed_str(), v);
+                fr_stems.insert(stem.into_boxed_str(), Entry::valence(v));
             }
         }
     }
@@ -403,7 +421,7 @@ fn describe(en: &Table, description: &str) -> f32 {
     sum
 }
 
-use role::{CONCEDE, CONTRAST, LEAST, NE, NEGATE, NE_CLOSE};
+use role::{CONCEDE, CONTRAST, LEAST, NE, NEGATE, NE_CLOSE, UNREAL};
 
 /// Frequent English function words, to tell the language of a short text.
 pub const EN_GRAMMAR_WORDS: &[&str] = &[
@@ -537,6 +555,17 @@ const EN_GRAMMAR: &[(&str, f32, u8)] = &[
     ("fairly", -BOOST, 0),
     ("rather", -BOOST, 0),
     ("just enough", -BOOST, 0),
+    // unmet expectations
+    ("would have", 0.0, UNREAL),
+    ("could have", 0.0, UNREAL),
+    ("should have", 0.0, UNREAL),
+    ("would've", 0.0, UNREAL),
+    ("could've", 0.0, UNREAL),
+    ("should've", 0.0, UNREAL),
+    ("i expected", 0.0, UNREAL),
+    ("was expecting", 0.0, UNREAL),
+    ("was hoping", 0.0, UNREAL),
+    ("supposed to", 0.0, UNREAL),
     // contrast and concession
     ("but", 0.0, CONTRAST),
     ("however", 0.0, CONTRAST),
@@ -563,7 +592,6 @@ const FR_GRAMMAR: &[(&str, f32, u8)] = &[
     ("nullement", 0.0, NEGATE | NE_CLOSE),
     ("ni", 0.0, NEGATE | NE_CLOSE),
     ("sans", 0.0, NEGATE),
-    ("non", 0.0, NEGATE),
     ("peu", 0.0, NEGATE),
     ("guere", 0.0, NE_CLOSE),
     ("point", 0.0, NE_CLOSE),
@@ -621,7 +649,10 @@ const FR_GRAMMAR: &[(&str, f32, u8)] = &[
     ("un brin", -BOOST, 0),
     ("assez", -BOOST * 0.5, 0),
     ("plutot", -BOOST, 0),
-    ("moins", -BOOST, 0),
+    ("moins", 0.0, NEGATE),
+    ("le moins", 0.0, NEGATE),
+    ("la moins", 0.0, NEGATE),
+    ("les moins", 0.0, NEGATE),
     ("presque", -BOOST, 0),
     ("a peine", -BOOST, 0),
     ("legerement", -BOOST, 0),
@@ -629,10 +660,26 @@ const FR_GRAMMAR: &[(&str, f32, u8)] = &[
     ("relativement", -BOOST, 0),
     ("moyennement", -BOOST * 2.0, 0),
     ("pas mal de", 0.0, 0),
+    // unmet expectations
+    ("aurait pu", 0.0, UNREAL),
+    ("aurait du", 0.0, UNREAL),
+    ("aurais du", 0.0, UNREAL),
+    ("aurait ete", 0.0, UNREAL),
+    ("aurait merite", 0.0, UNREAL),
+    ("aurais aime", 0.0, UNREAL),
+    ("aurais voulu", 0.0, UNREAL),
+    ("aurais prefere", 0.0, UNREAL),
+    ("aurait fallu", 0.0, UNREAL),
+    ("m'attendais", 0.0, UNREAL),
+    ("attendais", 0.0, UNREAL),
+    ("esperais", 0.0, UNREAL),
+    ("promettait", 0.0, UNREAL),
+    ("devait etre", 0.0, UNREAL),
+    ("etait cense", 0.0, UNREAL),
+    ("etait censee", 0.0, UNREAL),
     // contrast and concession
     ("mais", 0.0, CONTRAST),
     ("cependant", 0.0, CONTRAST),
-    ("pourtant", 0.0, CONTRAST),
     ("toutefois", 0.0, CONTRAST),
     ("neanmoins", 0.0, CONTRAST),
     ("par contre", 0.0, CONTRAST),
