@@ -329,6 +329,9 @@ fn build() -> Lexicons {
         };
         let subjectivity = r.get(2).and_then(|v| v.parse::<f32>().ok()).unwrap_or(1.0);
         let weight = (subjectivity / TEXTBLOB_SUBJECTIVE).clamp(0.0, 1.0);
+        if weight == 0.0 && fr_stems.contains_key(stemmers.stem(Lang::Fr, form, &text::fold(form)).as_str()) {
+            continue; // an objective adjective: let FEEL say what it knows of the word
+        }
         fr.set(
             words_of(form),
             Entry::valence(p * TEXTBLOB_SCALE * weight),
