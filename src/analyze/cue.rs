@@ -10,7 +10,8 @@
 //! - `word*` matches a token that starts with `word` (`répond*`: répond, répondu, répondre);
 //! - `slot?` may be absent;
 //! - `…` (or `...`) skips up to 3 tokens, `…N` up to N, never past the end of the sentence;
-//! - `#` matches a number, `@` a handle;
+//! - `#` matches a number, `@` a handle; `^` as the first slot anchors the pattern at the
+//!   start of a sentence (`^ add|allow`: an imperative);
 //! - a word ending with an apostrophe is an elision (`j'`, `n'`, `qu'`); English contractions
 //!   stay whole (`don't`).
 //!
@@ -47,8 +48,13 @@ type Atom = Vec<Unit>;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Slot {
-    Any { atoms: Vec<Atom>, optional: bool },
+    Any {
+        atoms: Vec<Atom>,
+        optional: bool,
+    },
     Gap(usize),
+    /// The start of a sentence.
+    Start,
 }
 
 /// One compiled pattern.
@@ -93,6 +99,13 @@ fn parse(source: &str) -> Result<Vec<Slot>, PatternError> {
     };
     let mut slots = Vec::new();
     for raw in source.split_whitespace() {
+        if raw == "^" {
+            if !slots.is_empty() {
+                return Err(err("^ only starts a pattern"));
+            }
+            slots.push(Slot::Start);
+            continue;
+        }
         if let Some(n) = raw.strip_prefix('…').or_else(|| raw.strip_prefix("...")) {
             let n = if n.is_empty() {
                 3
@@ -132,7 +145,10 @@ fn parse(source: &str) -> Result<Vec<Slot>, PatternError> {
         slots.push(Slot::Any { atoms, optional });
     }
     match slots.first() {
-        None => Err(err("empty pattern")),
+        None | Some(Slot::Start) if slots.len() <= 1 => Err(err("empty pattern")),
+        Some(Slot::Start) if matches!(slots[1], Slot::Gap(_)) => {
+            Err(err("a pattern cannot start with a gap"))
+        }
         Some(Slot::Gap(_)) => Err(err("a pattern cannot start with a gap")),
         _ if matches!(slots.last(), Some(Slot::Gap(_))) => {
             Err(err("a pattern cannot end with a gap"))
@@ -143,16 +159,15 @@ fn parse(source: &str) -> Result<Vec<Slot>, PatternError> {
 
 impl<T> Patterns<T> {
     /// Compiles `(pattern, tag)` pairs.
-    pub fn new<'a>(
-        sources: impl IntoIterator<Item = (&'a str, T)>,
-    ) -> Result<Self, PatternError> {
+    pub fn new<'a>(sources: impl IntoIterator<Item = (&'a str, T)>) -> Result<Self, PatternError> {
         let mut patterns = Vec::new();
         let mut by_first: FxHashMap<Box<str>, Vec<usize>> = FxHashMap::default();
         let mut unindexed = Vec::new();
         for (source, tag) in sources {
             let slots = parse(source)?;
             let i = patterns.len();
-            match &slots[0] {
+            let first = slots.iter().find(|s| !matches!(s, Slot::Start));
+            match first.expect("a pattern has a slot") {
                 Slot::Any {
                     atoms,
                     optional: false,
@@ -197,19 +212,31 @@ impl<T> Patterns<T> {
         self.patterns.is_empty()
     }
 
-    /// Every match in `tokens`, each the longest for its pattern and start. `limit(i)` is the
-    /// end (exclusive token index) of the sentence of token `i`: no match crosses it.
-    pub fn find_all(&self, tokens: &[Token], limit: impl Fn(usize) -> usize) -> Vec<Match> {
+    /// Every match in `tokens`, each the longest for its pattern and start. `sentence(i)` is
+    /// the token range of the sentence of token `i`: no match crosses its end, `^` matches at
+    /// its start.
+    pub fn find_all(
+        &self,
+        tokens: &[Token],
+        sentence: impl Fn(usize) -> std::ops::Range<usize>,
+    ) -> Vec<Match> {
         let mut out = Vec::new();
         for i in 0..tokens.len() {
-            let end = limit(i).min(tokens.len());
+            let s = sentence(i);
+            let end = s.end.min(tokens.len());
+            let start = s.start;
             let indexed = self
                 .by_first
                 .get(lexicon::key(&tokens[i]))
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
             for &p in indexed.iter().chain(&self.unindexed) {
-                if let Some(e) = match_slots(&self.patterns[p].slots, tokens, i, end) {
+                let slots = match self.patterns[p].slots.split_first() {
+                    Some((Slot::Start, rest)) if i == start => rest,
+                    Some((Slot::Start, _)) => continue,
+                    _ => &self.patterns[p].slots[..],
+                };
+                if let Some(e) = match_slots(slots, tokens, i, end) {
                     if e > i {
                         out.push(Match {
                             pattern: p,
@@ -230,6 +257,7 @@ fn match_slots(slots: &[Slot], tokens: &[Token], i: usize, end: usize) -> Option
         return Some(i);
     };
     match slot {
+        Slot::Start => None,
         Slot::Gap(n) => (0..=*n)
             .filter(|k| i + k <= end)
             .filter_map(|k| match_slots(rest, tokens, i + k, end))
@@ -258,7 +286,7 @@ mod tests {
     fn spans(patterns: &[&str], text: &str) -> Vec<String> {
         let p = Patterns::new(patterns.iter().map(|s| (*s, ()))).unwrap();
         let toks = tokenize(text);
-        p.find_all(&toks, |_| usize::MAX)
+        p.find_all(&toks, |_| 0..usize::MAX)
             .into_iter()
             .map(|m| text[toks[m.start].start..toks[m.end - 1].end].to_string())
             .collect()
@@ -266,13 +294,22 @@ mod tests {
 
     #[test]
     fn words_alternatives_prefixes_and_accents() {
-        assert_eq!(spans(&["still waiting"], "I am STILL waiting!"), ["STILL waiting"]);
         assert_eq!(
-            spans(&["personne ne … répond*"], "Personne ne me répond depuis lundi"),
+            spans(&["still waiting"], "I am STILL waiting!"),
+            ["STILL waiting"]
+        );
+        assert_eq!(
+            spans(
+                &["personne ne … répond*"],
+                "Personne ne me répond depuis lundi"
+            ),
             ["Personne ne me répond"]
         );
         assert_eq!(
-            spans(&["it would be great|nice if"], "It would be nice if it synced"),
+            spans(
+                &["it would be great|nice if"],
+                "It would be nice if it synced"
+            ),
             ["It would be nice if"]
         );
         assert_eq!(
@@ -284,20 +321,32 @@ mod tests {
 
     #[test]
     fn elisions_gaps_and_optional_slots() {
-        assert_eq!(spans(&["j' aimerais"], "J’aimerais un mode sombre"), ["J’aimerais"]);
+        assert_eq!(
+            spans(&["j' aimerais"], "J’aimerais un mode sombre"),
+            ["J’aimerais"]
+        );
         assert_eq!(
             spans(&["n' … toujours pas"], "je n'ai toujours pas reçu"),
             ["n'ai toujours pas"]
         );
         assert_eq!(
-            spans(&["toujours pas|aucune de? réponse*"], "toujours pas réponse"),
+            spans(
+                &["toujours pas|aucune de? réponse*"],
+                "toujours pas réponse"
+            ),
             ["toujours pas réponse"]
         );
         assert_eq!(
-            spans(&["toujours pas|aucune de? réponse*"], "toujours pas de réponses"),
+            spans(
+                &["toujours pas|aucune de? réponse*"],
+                "toujours pas de réponses"
+            ),
             ["toujours pas de réponses"]
         );
-        assert_eq!(spans(&["waited # hours|days"], "waited 3 hours"), ["waited 3 hours"]);
+        assert_eq!(
+            spans(&["waited # hours|days"], "waited 3 hours"),
+            ["waited 3 hours"]
+        );
         assert!(
             spans(&["no … reply"], "no one, really, ever, at all will reply").is_empty(),
             "gaps are short"
@@ -310,7 +359,10 @@ mod tests {
         assert_eq!(spans(&p, "it is not working"), ["is not working"]);
         assert_eq!(spans(&p, "it isn't working"), ["isn't working"]);
         assert_eq!(spans(&p, "no longer working"), ["no longer working"]);
-        assert_eq!(spans(&["s'_il_vous_plaît ajoutez"], "S’il vous plaît ajoutez"), ["S’il vous plaît ajoutez"]);
+        assert_eq!(
+            spans(&["s'_il_vous_plaît ajoutez"], "S’il vous plaît ajoutez"),
+            ["S’il vous plaît ajoutez"]
+        );
         assert_eq!(spans(&["#fail"], "great service #fail"), ["#fail"]);
     }
 
@@ -318,11 +370,25 @@ mod tests {
     fn matches_stop_at_the_sentence_end() {
         let p = Patterns::new([("still … waiting", ())]).unwrap();
         let toks = tokenize("Still here. Waiting.");
-        assert!(p.find_all(&toks, |_| 2).is_empty());
+        assert!(p
+            .find_all(&toks, |i| if i < 2 { 0..2 } else { 2..3 })
+            .is_empty());
+    }
+
+    #[test]
+    fn sentence_start_anchor() {
+        let p = Patterns::new([("^ add|allow", ())]).unwrap();
+        let toks = tokenize("Add dark mode. Please add it");
+        let sentence = |i: usize| if i < 3 { 0..3 } else { 3..6 };
+        let m = p.find_all(&toks, sentence);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].start, 0);
     }
 
     #[test]
     fn bad_patterns_are_errors() {
+        assert!(Patterns::new([("^", ())]).is_err());
+        assert!(Patterns::new([("a ^", ())]).is_err());
         assert!(Patterns::new([("", ())]).is_err());
         assert!(Patterns::new([("… still", ())]).is_err());
         assert!(Patterns::new([("still …", ())]).is_err());

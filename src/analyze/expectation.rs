@@ -74,9 +74,9 @@ pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
         return Vec::new();
     }
     let patterns = &*PATTERNS;
-    let ends = sentence_ends(doc);
+    let sentences = sentence_ranges(doc);
     let mut found: Vec<(Match, Cue)> = patterns
-        .find_all(tokens, |i| ends[i])
+        .find_all(tokens, |i| sentences[i].clone())
         .into_iter()
         .map(|m| (m, patterns.get(m.pattern).tag))
         .filter(|(m, cue)| cue.kind != ExpectationKind::Complaint || !negated(tokens, m.start))
@@ -110,9 +110,9 @@ pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
         let of_kind = || kept.iter().filter(|(_, c)| c.kind == kind);
         // a text full of praise that mentions a delay is thanks, not a complaint
         let praise = kind != ExpectationKind::Wish
-            && *complaint_sentiment.get_or_insert_with(|| {
-                sentiment::score_sentiment(doc, 0..doc.text.len()).score
-            }) >= PRAISE;
+            && *complaint_sentiment
+                .get_or_insert_with(|| sentiment::score_sentiment(doc, 0..doc.text.len()).score)
+                >= PRAISE;
         let strong: Vec<Range<usize>> = of_kind()
             .filter(|(_, c)| c.weight >= ENOUGH && !praise)
             .map(|(m, _)| span(m))
@@ -124,12 +124,11 @@ pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
         let weak: Vec<&(Match, Cue)> = of_kind().collect();
         let mut evidence: f32 = weak
             .iter()
-            .map(|(_, c)| c.weight.min(if praise { ENOUGH / 2.0 } else { ENOUGH }))
+            .map(|(_, c)| if praise { c.weight / 2.0 } else { c.weight })
             .sum();
         if kind == ExpectationKind::Complaint {
-            let s = *complaint_sentiment.get_or_insert_with(|| {
-                sentiment::score_sentiment(doc, 0..doc.text.len()).score
-            });
+            let s = *complaint_sentiment
+                .get_or_insert_with(|| sentiment::score_sentiment(doc, 0..doc.text.len()).score);
             if !weak.is_empty() {
                 evidence += if s <= VERY_NEGATIVE.0 {
                     VERY_NEGATIVE.1
@@ -165,16 +164,16 @@ fn expectation(doc: &Analyzed<'_>, kind: ExpectationKind, r: Range<usize>) -> Ex
     }
 }
 
-/// For each token, the index one past the last token of its sentence.
-fn sentence_ends(doc: &Analyzed<'_>) -> Vec<usize> {
-    let mut ends = vec![doc.tokens.len(); doc.tokens.len()];
+/// For each token, the token range of its sentence.
+fn sentence_ranges(doc: &Analyzed<'_>) -> Vec<Range<usize>> {
+    let mut ranges = vec![0..doc.tokens.len(); doc.tokens.len()];
     for s in &doc.sentences {
         let r = doc.tokens_in(s);
-        for e in &mut ends[r.clone()] {
-            *e = r.end;
+        for e in &mut ranges[r.clone()] {
+            *e = r.clone();
         }
     }
-    ends
+    ranges
 }
 
 /// A negation within [`NEGATION_REACH`] tokens before token `i`.
@@ -232,7 +231,10 @@ mod tests {
     fn requests_still_waiting() {
         assert_eq!(
             find("@Acme still waiting for my refund"),
-            [(Request, "still waiting".into()), (Complaint, "refund".into())]
+            [
+                (Request, "still waiting".into()),
+                (Complaint, "refund".into())
+            ]
         );
         assert_eq!(
             find("Toujours pas de réponse de votre part."),
@@ -276,7 +278,9 @@ mod tests {
         let found = find("@ShopCo you people are the absolute worst, liars");
         assert!(found.iter().any(|(k, _)| *k == Complaint), "{found:?}");
         // the same anger at nobody in particular is not addressed to a brand
-        assert!(find("life is the absolute worst, liars everywhere").iter().all(|(k, _)| *k == Complaint));
+        assert!(find("life is the absolute worst, liars everywhere")
+            .iter()
+            .all(|(k, _)| *k == Complaint));
     }
 
     #[test]
@@ -289,7 +293,10 @@ mod tests {
             find("Ce serait bien que l'appli ait un mode sombre"),
             [(Wish, "Ce serait bien".into())]
         );
-        assert_eq!(find("J'aimerais pouvoir exporter en CSV"), [(Wish, "J'aimerais".into())]);
+        assert_eq!(
+            find("J'aimerais pouvoir exporter en CSV"),
+            [(Wish, "J'aimerais".into())]
+        );
         assert!(kinds("Please add an option to export").contains(&Wish));
         assert!(kinds("You should allow users to pick a theme").contains(&Wish));
         assert!(kinds("Il manque une option pour exporter").contains(&Wish));
@@ -300,5 +307,53 @@ mod tests {
         assert!(kinds("The train leaves at noon.").is_empty());
         assert!(kinds("Merci pour votre aide, tout est réglé !").is_empty());
         assert!(kinds("").is_empty());
+    }
+}
+
+#[cfg(test)]
+mod dev_stats {
+    use super::*;
+    use crate::analyze::lang::Lang;
+
+    #[test]
+    fn cue_stats_from_env() {
+        let Ok(path) = std::env::var("VIGIE_CUE_STATS") else {
+            return;
+        };
+        let data = std::fs::read_to_string(path).unwrap();
+        let patterns = &*PATTERNS;
+        let mut stats = vec![(0usize, 0usize); patterns.len()];
+        for line in data.lines() {
+            let Some((label, text)) = line.split_once('\t') else {
+                continue;
+            };
+            let doc = Analyzed::new(text, Lang::En);
+            let sentences = sentence_ranges(&doc);
+            let mut seen = std::collections::HashSet::new();
+            let ids: Vec<String> = patterns
+                .find_all(&doc.tokens, |i| sentences[i].clone())
+                .iter()
+                .map(|m| m.pattern.to_string())
+                .collect();
+            println!("DOC\t{label}\t{}", ids.join(","));
+            for m in patterns.find_all(&doc.tokens, |i| sentences[i].clone()) {
+                if seen.insert(m.pattern) {
+                    if label == "1" {
+                        stats[m.pattern].0 += 1;
+                    } else {
+                        stats[m.pattern].1 += 1;
+                    }
+                }
+            }
+        }
+        for (i, (tp, fp)) in stats.iter().enumerate() {
+            let p = patterns.get(i);
+            if tp + fp > 0 {
+                println!(
+                    "STAT\t{i}\t{tp}\t{fp}\t{:?}\t{}\t{}",
+                    p.tag.kind, p.tag.weight, p.source
+                );
+            }
+        }
     }
 }

@@ -329,7 +329,9 @@ fn build() -> Lexicons {
         };
         let subjectivity = r.get(2).and_then(|v| v.parse::<f32>().ok()).unwrap_or(1.0);
         let weight = (subjectivity / TEXTBLOB_SUBJECTIVE).clamp(0.0, 1.0);
-        if weight == 0.0 && fr_stems.contains_key(stemmers.stem(Lang::Fr, form, &text::fold(form)).as_str()) {
+        if weight == 0.0
+            && fr_stems.contains_key(stemmers.stem(Lang::Fr, form, &text::fold(form)).as_str())
+        {
             continue; // an objective adjective: let FEEL say what it knows of the word
         }
         fr.set(
@@ -565,7 +567,6 @@ const EN_GRAMMAR: &[(&str, f32, u8)] = &[
     ("would've", 0.0, UNREAL),
     ("could've", 0.0, UNREAL),
     ("should've", 0.0, UNREAL),
-    ("i expected", 0.0, UNREAL),
     ("was expecting", 0.0, UNREAL),
     ("was hoping", 0.0, UNREAL),
     ("supposed to", 0.0, UNREAL),
