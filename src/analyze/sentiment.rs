@@ -270,7 +270,7 @@ fn items<'a>(doc: &'a Analyzed<'_>, range: &Range<usize>) -> Vec<Item<'a>> {
                     i += n;
                     continue;
                 }
-                let entry = word_entry(lx, table, fallback, t, &stems[i], lang);
+                let entry = word_entry(lx, table, fallback, t, &stems[i], lang, caps);
                 push(&mut out, t.start, t.end, lexicon::key(t), entry, caps);
             }
         }
@@ -323,6 +323,7 @@ fn word_entry(
     t: &Token,
     stem: &str,
     lang: Lang,
+    caps: bool,
 ) -> Entry {
     let key = lexicon::key(t);
     if let Some(e) = table.word(key) {
@@ -341,15 +342,22 @@ fn word_entry(
         }
     }
     match fallback {
-        Some(f) if borrowable(t, key) => f.word(key).unwrap_or_default(),
+        Some(f) if borrowable(t, key, caps) => f.word(key).unwrap_or_default(),
         _ => Entry::default(),
     }
 }
 
 /// Whether a word of a French text that no French table knows may be read as English: words
-/// and hashtags of three letters or more (elisions and single letters are French grammar).
-fn borrowable(t: &Token, key: &str) -> bool {
-    matches!(t.kind, TokenKind::Word | TokenKind::Hashtag) && key.len() >= 3
+/// and hashtags of three letters or more (elisions and single letters are French grammar), not
+/// acronyms (`BAD` is a bank) unless they are chat words.
+fn borrowable(t: &Token, key: &str, caps: bool) -> bool {
+    matches!(t.kind, TokenKind::Word | TokenKind::Hashtag)
+        && key.len() >= 3
+        && (!caps
+            || matches!(
+                key,
+                "lol" | "wtf" | "omg" | "lmao" | "rofl" | "fail" | "win"
+            ))
 }
 
 /// Two letters or more, none lowercase.
