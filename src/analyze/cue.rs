@@ -18,7 +18,7 @@
 //! Patterns are indexed by the words their first slot accepts, so each token of a document
 //! costs one hash lookup however many patterns there are.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analyze::lexicon;
 use crate::analyze::text::{fold, Token, TokenKind};
@@ -49,7 +49,12 @@ type Atom = Vec<Unit>;
 #[derive(Debug, Clone, PartialEq)]
 enum Slot {
     Any {
+        /// Every alternative, as written.
         atoms: Vec<Atom>,
+        /// The alternatives that are one plain word, for one hash lookup a token.
+        words: FxHashSet<Box<str>>,
+        /// The other alternatives (several tokens, prefixes, numbers, handles).
+        others: Vec<Atom>,
         optional: bool,
     },
     Gap(usize),
@@ -142,7 +147,23 @@ fn parse(source: &str) -> Result<Vec<Slot>, PatternError> {
             }
             atoms.push(atom);
         }
-        slots.push(Slot::Any { atoms, optional });
+        let (singles, others): (Vec<Atom>, Vec<Atom>) = atoms
+            .iter()
+            .cloned()
+            .partition(|a| matches!(a[..], [Unit::Word(_)]));
+        let words = singles
+            .into_iter()
+            .filter_map(|a| match a.into_iter().next() {
+                Some(Unit::Word(w)) => Some(w),
+                _ => None,
+            })
+            .collect();
+        slots.push(Slot::Any {
+            atoms,
+            words,
+            others,
+            optional,
+        });
     }
     match slots.first() {
         None | Some(Slot::Start) if slots.len() <= 1 => Err(err("empty pattern")),
@@ -171,6 +192,7 @@ impl<T> Patterns<T> {
                 Slot::Any {
                     atoms,
                     optional: false,
+                    ..
                 } if atoms.iter().all(|a| matches!(a[0], Unit::Word(_))) => {
                     let mut firsts: Vec<&Box<str>> = atoms
                         .iter()
@@ -262,8 +284,17 @@ fn match_slots(slots: &[Slot], tokens: &[Token], i: usize, end: usize) -> Option
             .filter(|k| i + k <= end)
             .filter_map(|k| match_slots(rest, tokens, i + k, end))
             .max(),
-        Slot::Any { atoms, optional } => {
-            let here = atoms
+        Slot::Any {
+            words,
+            others,
+            optional,
+            ..
+        } => {
+            let t = tokens.get(i).filter(|_| i < end);
+            let one = t
+                .filter(|t| t.kind != TokenKind::Handle && words.contains(lexicon::key(t)))
+                .and_then(|_| match_slots(rest, tokens, i + 1, end));
+            let longer = others
                 .iter()
                 .filter(|a| {
                     i + a.len() <= end && a.iter().zip(&tokens[i..]).all(|(u, t)| u.accepts(t))
@@ -273,7 +304,7 @@ fn match_slots(slots: &[Slot], tokens: &[Token], i: usize, end: usize) -> Option
             let skipped = optional
                 .then(|| match_slots(rest, tokens, i, end))
                 .flatten();
-            here.max(skipped)
+            one.max(longer).max(skipped)
         }
     }
 }

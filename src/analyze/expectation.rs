@@ -30,8 +30,12 @@ const NEGATIVE: (f64, f32) = (-0.2, 0.25);
 const VERY_NEGATIVE: (f64, f32) = (-0.5, 0.5);
 /// Evidence a text addressed to an account (`@brand …`) adds when it is at least this negative.
 const ADDRESSED_NEGATIVE: (f64, f32) = (-0.05, 0.25);
+/// Evidence a question to an account adds ("@brand why is my order late?").
+const ADDRESSED_QUESTION: f32 = 0.25;
 /// A text addressed to an account and at least this negative is a complaint on its own.
 const ADDRESSED_COMPLAINT: f64 = -0.45;
+/// Up to this many sentences a text is short: judged as a whole (a post, a message).
+const SHORT_TEXT_SENTENCES: usize = 4;
 /// A text at least this positive is praise: its complaint and request cues count half.
 const PRAISE: f64 = 0.4;
 /// How many tokens before a complaint cue a negation cancels it.
@@ -100,36 +104,74 @@ pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
         }
     }
     let span = |m: &Match| tokens[m.start].start..tokens[m.end - 1].end;
+    // A short text is judged as a whole; in a long one, cues are judged with the sentences
+    // around them, and cues far apart do not add up.
+    let short = doc.sentences.len() <= SHORT_TEXT_SENTENCES;
+    let sentence_of = |m: &Match| doc.sentence_of(tokens[m.start].start).unwrap_or(0);
+    let around = |first: usize, last: usize| -> Range<usize> {
+        if short {
+            return 0..doc.text.len();
+        }
+        let a = doc.sentences[first.saturating_sub(1)].start;
+        let b = doc.sentences[(last + 1).min(doc.sentences.len() - 1)].end;
+        a..b
+    };
     let mut out = Vec::new();
-    let mut complaint_sentiment = None;
     for kind in [
         ExpectationKind::Request,
         ExpectationKind::Complaint,
         ExpectationKind::Wish,
     ] {
-        let of_kind = || kept.iter().filter(|(_, c)| c.kind == kind);
-        // a text full of praise that mentions a delay is thanks, not a complaint
-        let praise = kind != ExpectationKind::Wish
-            && *complaint_sentiment
-                .get_or_insert_with(|| sentiment::score_sentiment(doc, 0..doc.text.len()).score)
-                >= PRAISE;
-        let strong: Vec<Range<usize>> = of_kind()
-            .filter(|(_, c)| c.weight >= ENOUGH && !praise)
-            .map(|(m, _)| span(m))
-            .collect();
-        if !strong.is_empty() {
-            out.extend(strong.into_iter().map(|r| expectation(doc, kind, r)));
+        let of_kind: Vec<&(Match, Cue)> = kept.iter().filter(|(_, c)| c.kind == kind).collect();
+        if of_kind.is_empty() {
+            // a short text to an account, angry enough, complains without a listed cue
+            if kind == ExpectationKind::Complaint
+                && short
+                && addressed(tokens)
+                && sentiment::score_sentiment(doc, 0..doc.text.len()).score <= ADDRESSED_COMPLAINT
+            {
+                if let Some(r) = most_negative(doc) {
+                    out.push(expectation(doc, kind, r));
+                }
+            }
             continue;
         }
-        let weak: Vec<&(Match, Cue)> = of_kind().collect();
-        let mut evidence: f32 = weak
-            .iter()
-            .map(|(_, c)| if praise { c.weight / 2.0 } else { c.weight })
-            .sum();
-        if kind == ExpectationKind::Complaint {
-            let s = *complaint_sentiment
-                .get_or_insert_with(|| sentiment::score_sentiment(doc, 0..doc.text.len()).score);
-            if !weak.is_empty() {
+        // clusters of cues in neighbouring sentences (one cluster for a short text)
+        let mut clusters: Vec<Vec<&(Match, Cue)>> = Vec::new();
+        for mc in of_kind {
+            match clusters.last_mut() {
+                Some(c) if short || sentence_of(&mc.0) <= sentence_of(&c[c.len() - 1].0) + 1 => {
+                    c.push(mc)
+                }
+                _ => clusters.push(vec![mc]),
+            }
+        }
+        for cluster in clusters {
+            let range = around(
+                sentence_of(&cluster[0].0),
+                sentence_of(&cluster[cluster.len() - 1].0),
+            );
+            let mut score = None;
+            let mut score = || {
+                *score.get_or_insert_with(|| sentiment::score_sentiment(doc, range.clone()).score)
+            };
+            // a text full of praise that mentions a delay is thanks, not a complaint
+            let praise = kind != ExpectationKind::Wish && score() >= PRAISE;
+            let strong: Vec<Range<usize>> = cluster
+                .iter()
+                .filter(|(_, c)| c.weight >= ENOUGH && !praise)
+                .map(|(m, _)| span(m))
+                .collect();
+            if !strong.is_empty() {
+                out.extend(strong.into_iter().map(|r| expectation(doc, kind, r)));
+                continue;
+            }
+            let mut evidence: f32 = cluster
+                .iter()
+                .map(|(_, c)| if praise { c.weight / 2.0 } else { c.weight })
+                .sum();
+            if kind == ExpectationKind::Complaint {
+                let s = score();
                 evidence += if s <= VERY_NEGATIVE.0 {
                     VERY_NEGATIVE.1
                 } else if s <= NEGATIVE.0 {
@@ -137,18 +179,18 @@ pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
                 } else {
                     0.0
                 };
-                if s <= ADDRESSED_NEGATIVE.0 && addressed(tokens) {
-                    evidence += ADDRESSED_NEGATIVE.1;
+                if short && addressed(tokens) {
+                    if s <= ADDRESSED_NEGATIVE.0 {
+                        evidence += ADDRESSED_NEGATIVE.1;
+                    }
+                    if doc.text.contains('?') {
+                        evidence += ADDRESSED_QUESTION;
+                    }
                 }
-            } else if s <= ADDRESSED_COMPLAINT && addressed(tokens) {
-                if let Some(r) = most_negative(doc) {
-                    out.push(expectation(doc, kind, r));
-                }
-                continue;
             }
-        }
-        if evidence >= ENOUGH {
-            out.extend(weak.iter().map(|(m, _)| expectation(doc, kind, span(m))));
+            if evidence >= ENOUGH {
+                out.extend(cluster.iter().map(|(m, _)| expectation(doc, kind, span(m))));
+            }
         }
     }
     out.sort_by_key(|e| (e.start, e.end));

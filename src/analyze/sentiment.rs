@@ -50,6 +50,8 @@ const MAX_EXCLAMATIONS: usize = 4;
 /// Two or three `?` add this each; more add [`QUESTIONS_MAX`].
 const QUESTION: f32 = 0.18;
 const QUESTIONS_MAX: f32 = 0.96;
+/// How many tokens the grammar-word vote on the language reads.
+const LANG_VOTE_TOKENS: usize = 200;
 /// From this many items a text is long: its sentences are scored one by one and averaged.
 const LONG_TEXT_ITEMS: usize = 60;
 /// In a long text, what words that name a subject ("war", "illness") count for, against words
@@ -288,12 +290,15 @@ fn items<'a>(doc: &'a Analyzed<'_>, range: &Range<usize>) -> Vec<Item<'a>> {
 /// lingua franca of social text, unless French grammar words dominate.
 fn sentiment_lang(doc: &Analyzed<'_>) -> Lang {
     let (mut fr, mut en) = (0usize, 0usize);
-    for t in doc.tokens.iter().take(200) {
+    let votes = lexicons().grammar_votes();
+    for t in doc.tokens.iter().take(LANG_VOTE_TOKENS) {
         match t.kind {
             TokenKind::Elision => fr += 1,
             TokenKind::Word => {
-                fr += lexicon::FR_GRAMMAR_WORDS.contains(&t.folded.as_str()) as usize;
-                en += lexicon::EN_GRAMMAR_WORDS.contains(&t.folded.as_str()) as usize;
+                if let Some(&(f, e)) = votes.get(t.folded.as_str()) {
+                    fr += f as usize;
+                    en += e as usize;
+                }
             }
             _ => {}
         }
@@ -497,10 +502,12 @@ fn adjusted(items: &[Item<'_>], cap_diff: bool) -> Vec<f32> {
         if !negated && ne_frame(items, k) {
             negated = true;
         }
-        if negated {
+        // an emoji or an emoticon says how the writer feels: "still no cheque :(" is sad
+        let symbol = it.key.is_empty();
+        if negated && !symbol {
             v *= NEGATION;
         }
-        if v > 0.0 && unreal_before(items, k) {
+        if v > 0.0 && !symbol && unreal_before(items, k) {
             v *= UNMET;
         }
         out[k] = v;
@@ -760,6 +767,10 @@ mod tests {
         assert!(en("Got my package :)") > 0.3);
         assert!(en("Got my package :(") < -0.3);
         assert!(en("Got my package :D") > 0.3, "letters in emoticons");
+        assert!(
+            en("Still no cheque :(") < 0.0,
+            "a negation does not reverse an emoticon"
+        );
         assert!(
             fr("Colis reçu merci:)") > fr("Colis reçu merci"),
             "glued to a word"

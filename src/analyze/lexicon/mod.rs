@@ -199,6 +199,8 @@ pub struct Lexicons {
     pub emoticons: FxHashMap<Box<str>, f32>,
     /// Length in bytes of the longest emoticon.
     pub emoticon_max: usize,
+    /// Grammar words: (French, English).
+    votes: FxHashMap<&'static str, (bool, bool)>,
 }
 
 impl Lexicons {
@@ -209,6 +211,12 @@ impl Lexicons {
             Lang::Fr => &self.fr,
             _ => &self.en,
         }
+    }
+
+    /// The function words that tell French from English in a short text: word → (is French,
+    /// is English).
+    pub fn grammar_votes(&self) -> &FxHashMap<&'static str, (bool, bool)> {
+        &self.votes
     }
 
     /// Sizes, for logs and tests: (English, French, French stems, emoji, emoticons).
@@ -403,7 +411,15 @@ fn build() -> Lexicons {
         }
     }
     let emoticon_max = emoticons.keys().map(|k| k.len()).max().unwrap_or(0);
+    let mut votes: FxHashMap<&'static str, (bool, bool)> = FxHashMap::default();
+    for w in FR_GRAMMAR_WORDS {
+        votes.entry(w).or_default().0 = true;
+    }
+    for w in EN_GRAMMAR_WORDS {
+        votes.entry(w).or_default().1 = true;
+    }
     Lexicons {
+        votes,
         en,
         fr,
         fr_stems,
