@@ -58,7 +58,7 @@ const LONG_TEXT_ITEMS: usize = 60;
 /// that judge it: a review of a war novel is not a negative review.
 const CONTENT_IN_LONG_TEXT: f32 = 0.5;
 /// Weight of the first and the last sentences with sentiment of a long text.
-const VERDICT: f64 = 1.5;
+const VERDICT: f64 = 2.0;
 /// The squashing constant: the raw sum that maps to ±0.5 is about ±2.2.
 const ALPHA: f64 = 15.0;
 
@@ -612,34 +612,6 @@ mod tests {
         score(text, Lang::Fr)
     }
 
-    /// `VIGIE_EXPLAIN="fr:text" cargo test --lib explain_from_env -- --nocapture`
-    #[test]
-    fn explain_from_env() {
-        let Ok(v) = std::env::var("VIGIE_EXPLAIN") else {
-            return;
-        };
-        let (lang, text) = v.split_once(':').unwrap_or(("en", &v));
-        let lang = Lang::from_code(lang).unwrap_or(Lang::En);
-        let all = if text.starts_with('/') {
-            std::fs::read_to_string(text).unwrap()
-        } else {
-            text.to_string()
-        };
-        for text in all.lines() {
-            let doc = Analyzed::new(text, lang);
-            let parts: Vec<String> = explain_sentiment(&doc, 0..text.len())
-                .into_iter()
-                .map(|(r, c)| format!("{}={:.2}", &text[r], c))
-                .collect();
-            println!(
-                "{:+.2} {} || {}",
-                score_sentiment(&doc, 0..text.len()).score,
-                text,
-                parts.join(" ")
-            );
-        }
-    }
-
     #[test]
     fn scores_stay_in_range_and_labels_follow_thresholds() {
         let s = en("GREAT GREAT GREAT amazing wonderful love love love!!!!! :) :) :D");
@@ -799,6 +771,73 @@ mod tests {
         assert!(fr("ils adoraient ce film") > 0.3);
         // FEEL lemmas are matched on stems
         assert!(fr("une situation angoissante") < 0.0);
+    }
+
+    #[test]
+    fn shifters_turn_a_bad_thing_lessened_into_a_good_one() {
+        assert!(fr("la pollution") < 0.0);
+        assert!(fr("lutter contre la pollution") > 0.0);
+        assert!(
+            fr("réduire les bénéfices") < 0.0,
+            "lessening a good thing is bad"
+        );
+        assert!(en("a simple way to reduce stress") > 0.0);
+    }
+
+    #[test]
+    fn praise_after_an_unmet_expectation_is_regret() {
+        assert!(fr("un livre passionnant") > 0.3);
+        assert!(fr("un livre qui aurait pu être passionnant") < 0.0);
+        assert!(en("it could have been great") < 0.0);
+        assert!(fr("je m'attendais à un chef-d'œuvre") <= 0.0);
+    }
+
+    #[test]
+    fn long_texts_average_their_sentences_and_weigh_subjects_less() {
+        // a review of a war novel: the subject is grim, the verdict glowing
+        let review = "Ce roman raconte la guerre de 1914 à travers les yeux de trois jeunes \
+            soldats venus du même village. On suit leur départ, les tranchées, la mort des \
+            camarades, la peur et la souffrance au quotidien. Les combats sont décrits sans \
+            détour et la violence est partout, jusque dans les lettres envoyées aux familles. \
+            Les victimes tombent, les blessés attendent les secours pendant des heures. \
+            Un roman magnifique et bouleversant, je le recommande.";
+        assert!(fr(review) > 0.0, "{}", fr(review));
+        // the same words in a short news post are bad news
+        assert!(fr("La guerre fait des victimes") < 0.0);
+    }
+
+    #[test]
+    fn grammar_words_correct_a_misdetected_language() {
+        // detectors call short posts anything; "the" and "and" say English
+        let doc = Analyzed::new("Damn, the bus is late and it sucks", Lang::Other("nb"));
+        assert!(score_sentiment(&doc, 0..doc.text.len()).score < -0.3);
+        let doc = Analyzed::new("Applesauce, you are the best", Lang::Fr);
+        assert!(score_sentiment(&doc, 0..doc.text.len()).score > 0.3);
+    }
+
+    #[test]
+    fn french_acronyms_are_not_english_words() {
+        assert_eq!(
+            fr("Un fonds de la BAD pour le climat"),
+            0.0,
+            "BAD is a bank"
+        );
+        assert!(
+            fr("trop BAD ce film") < 0.0,
+            "a shouted word still counts… as French"
+        );
+    }
+
+    #[test]
+    fn explanations_add_up_to_the_score() {
+        let text = "Great phone, but the battery is terrible";
+        let doc = Analyzed::new(text, Lang::En);
+        let parts = explain_sentiment(&doc, 0..text.len());
+        let words: Vec<&str> = parts.iter().map(|(r, _)| &text[r.clone()]).collect();
+        assert_eq!(words, ["Great", "terrible"]);
+        let sum: f64 = parts.iter().map(|(_, c)| c).sum();
+        let score = score_sentiment(&doc, 0..text.len()).score;
+        assert!((squash(sum) - score).abs() < 1e-6, "{sum} {score}");
     }
 
     #[test]

@@ -366,10 +366,20 @@ fn build() -> Lexicons {
                 emoticons.insert(expr.into(), v);
                 continue;
             }
-            table.set(words_of(expr), Entry::valence(v), false);
+            // a third column `subject` marks words that name what a text is about
+            let entry = Entry {
+                valence: v,
+                boost: 0.0,
+                roles: if r.get(2) == Some(&"subject") {
+                    role::CONTENT
+                } else {
+                    0
+                },
+            };
+            table.set(words_of(expr), entry, false);
             if by_stem && lang == Lang::Fr {
                 let stem = stemmers.stem(lang, expr, &text::fold(expr));
-                fr_stems.insert(stem.into_boxed_str(), Entry::valence(v));
+                fr_stems.insert(stem.into_boxed_str(), entry);
             }
         }
     }
