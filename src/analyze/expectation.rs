@@ -37,7 +37,7 @@ const ADDRESSED_COMPLAINT: f64 = -0.45;
 /// Up to this many sentences a text is short: judged as a whole (a post, a message).
 const SHORT_TEXT_SENTENCES: usize = 4;
 /// A text at least this positive is praise: its complaint and request cues count half.
-const PRAISE: f64 = 0.4;
+const PRAISE: f64 = 0.6;
 /// How many tokens before a complaint cue a negation cancels it.
 const NEGATION_REACH: usize = 2;
 
