@@ -231,3 +231,27 @@ fn suggestions_f1() {
     println!("suggestions (SemEval-2019 task 9 A test): F1 = {f:.3} (floor 0.55)");
     assert!(f >= 0.55, "suggestions F1 {f:.3}");
 }
+
+mod never_panics {
+    use proptest::prelude::*;
+    use vigie::analyze::expectation::find_expectations;
+    use vigie::analyze::lang::Lang;
+    use vigie::analyze::sentiment::score_sentiment;
+    use vigie::analyze::text::Analyzed;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any text, any range: a score in [-1, 1] and cues that point into the text.
+        #[test]
+        fn on_any_text(text in "(\\PC|[ :;()<>'’!?.,@#\n-]|pas|not|mais|but|still|waiting|ne|😡|😍){0,60}",
+                       a in 0usize..400, b in 0usize..400, fr in any::<bool>()) {
+            let doc = Analyzed::new(&text, if fr { Lang::Fr } else { Lang::En });
+            let s = score_sentiment(&doc, a.min(b)..a.max(b));
+            prop_assert!((-1.0..=1.0).contains(&s.score));
+            for e in find_expectations(&doc) {
+                prop_assert_eq!(text.get(e.start..e.end), Some(e.cue.as_str()));
+            }
+        }
+    }
+}

@@ -1,20 +1,33 @@
 //! Sentiment: lexicon and rules, per document and per mention, in the spirit of VADER (Hutto
 //! and Gilbert, ICWSM 2014) and extended to French.
 //!
-//! Each token of the scored range becomes an *item* (words, expressions, emoji and emoticons)
-//! with the valence its lexicon gives it. The rules then adjust each sentiment item from its
-//! neighbours, in the same sentence and clause:
+//! The lexicon is chosen by language: French for French texts (vigie's list, textblob-fr,
+//! FEEL on stems, then English for borrowed words no French table knows), English for the
+//! rest. Grammar words overrule a detector fooled by a short post ("Damn, the bus is late" is
+//! not Norwegian).
+//!
+//! Each token of the scored range becomes an *item* (words, expressions, emoji and emoticons,
+//! elisions such as `l'` and `qu'` included) with the valence its lexicon gives it. The rules
+//! then adjust each sentiment item from its neighbours, in the same sentence and clause:
 //!
 //! - **intensifiers and dampeners** up to three items before it (`very`, `très`, `un peu`),
-//!   weaker with distance;
+//!   weaker with distance; `super` and `bien` intensify before a sentiment word and count on
+//!   their own otherwise;
 //! - **negation** up to three items before it (`not`, `never`, `pas`, `jamais`, `sans`,
-//!   `aucun`), or the French frame `ne … pas/plus/jamais/rien/guère` around it;
+//!   `aucun`, `moins`), or the French frame `ne … pas/plus/jamais/rien/guère` around it
+//!   (`plus` intensifies unless it closes `ne`; `ne … que` negates nothing); **shifters**
+//!   (`reduce`, `lutter contre`) reverse it the same way: less pollution is good news;
+//! - **unmet expectations**: praise after `would have been`, `aurait pu être`, `je
+//!   m'attendais à` turns into regret;
 //! - **emphasis**: a word in capitals when the text is not all capitals, and the `!` (and `??`)
-//!   of the range;
+//!   of the range; emoji and emoticons are never negated ("still no cheque :(" is sad);
 //! - **contrast**: after `but`, `mais`, `cependant` a sentence's second half outweighs its
 //!   first; a concession (`although`, `même si`, `malgré`) weighs less.
 //!
-//! The sum is squashed into [-1, 1] as VADER does (`x / sqrt(x² + 15)`).
+//! A short text sums its items and squashes the sum into [-1, 1] as VADER does
+//! (`x / sqrt(x² + 15)`). A long one (a review, an article) averages its sentences, the first
+//! and last with sentiment counting double, and its subject words ("guerre", "maladie") half.
+//! [`explain_sentiment`] lists what each word contributed.
 
 use std::ops::Range;
 
@@ -166,7 +179,7 @@ fn score(doc: &Analyzed<'_>, range: Range<usize>) -> f64 {
     }
     if !long || sums.len() < 3 {
         let sum: f32 = sums.iter().map(|(_, v)| v).sum();
-        let emphasis = punctuation_emphasis(&doc.text[range]);
+        let emphasis = punctuation_emphasis(doc.text.get(range).unwrap_or(""));
         return squash(f64::from(sum + emphasis.copysign(sum)));
     }
     let last = sums.len() - 1;
@@ -383,7 +396,9 @@ fn is_caps(word: &str) -> bool {
 /// between spaces (`:-)`), possibly followed by closing punctuation (`:),`), or is glued to the
 /// end of a word (`merci:)`). Links are never read as emoticons.
 fn find_emoticons(text: &str, range: &Range<usize>, lx: &Lexicons) -> Vec<(usize, usize, f32)> {
-    let slice = &text[range.clone()];
+    let Some(slice) = text.get(range.clone()) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for chunk in slice.split_whitespace() {
         if chunk.is_ascii() && !chunk.bytes().any(|b| EMOTICON_BYTES.contains(&b))
