@@ -11,7 +11,13 @@
 //!   words alone do not make one, but "why is my order late again?" does.
 //! - A text addressed to an account (`@handle`) and strongly negative is a complaint even
 //!   without a listed cue; its cue is then its most negative words ("worst service ever").
-//! - Complaint cues right after a negation do not count ("no problem", "never had an issue").
+//! - Complaint cues right after a negation do not count ("no problem", "never had an issue"),
+//!   and in clear praise ("amazing crew, thanks!") complaint and request cues count half.
+//! - A short text (a post, a message) is judged as a whole; in a long one (an article, a
+//!   review), cues are judged with the sentences around them and far-apart cues never add up.
+//!
+//! Requests ("asked and still waiting") are listed apart from complaints: a text can hold both
+//! ("still waiting for my refund": a request, and a refund not made).
 
 use std::ops::Range;
 use std::sync::LazyLock;
