@@ -29,6 +29,9 @@ use crate::doc::{Expectation, ExpectationKind};
 
 const CUES: &str = include_str!("lexicon/expectation_cues.tsv");
 
+/// The weight of a veto (`not-wish` in the cue list): it removes the cues of its kind it
+/// overlaps and is never one itself.
+const VETO: f32 = f32::NEG_INFINITY;
 /// Evidence a kind needs.
 const ENOUGH: f32 = 1.0;
 /// Evidence a negative text adds to complaint cues, at and below these scores.
@@ -59,8 +62,18 @@ static PATTERNS: LazyLock<Patterns<Cue>> = LazyLock::new(|| {
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
             let mut f = l.split('\t');
-            let kind = f.next().and_then(ExpectationKind::parse);
-            let weight = f.next().and_then(|w| w.trim().parse::<f32>().ok());
+            // `not-wish`: what this pattern matches is no wish, whatever else matches there
+            let (veto, kind) = match f.next() {
+                Some(k) => match k.strip_prefix("not-") {
+                    Some(k) => (true, ExpectationKind::parse(k)),
+                    None => (false, ExpectationKind::parse(k)),
+                },
+                None => (false, None),
+            };
+            let weight = f
+                .next()
+                .and_then(|w| w.trim().parse::<f32>().ok())
+                .map(|w| if veto { VETO } else { w });
             let pattern = f.next().unwrap_or("").trim();
             match (kind, weight) {
                 (Some(kind), Some(weight)) => (pattern, Cue { kind, weight }),
@@ -91,6 +104,17 @@ pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
         .map(|m| (m, patterns.get(m.pattern).tag))
         .filter(|(m, cue)| cue.kind != ExpectationKind::Complaint || !negated(tokens, m.start))
         .collect();
+    let vetoes: Vec<(Match, Cue)> = found
+        .iter()
+        .filter(|(_, c)| c.weight == VETO)
+        .copied()
+        .collect();
+    found.retain(|(m, c)| {
+        c.weight != VETO
+            && !vetoes
+                .iter()
+                .any(|(v, vc)| vc.kind == c.kind && v.start < m.end && m.start < v.end)
+    });
     // longest first at each start, then drop what overlaps a stronger or longer cue kept
     found.sort_by(|(a, x), (b, y)| {
         a.start
@@ -383,6 +407,12 @@ mod tests {
         );
         assert_eq!(find("Ça fait 3 semaines que j'attends")[0].0, Request);
         assert!(kinds("Ma connexion ne fonctionne plus").contains(&Complaint));
+    }
+
+    #[test]
+    fn vetoes_remove_what_looks_like_a_wish() {
+        assert!(kinds("Please let me know when it ships.").is_empty());
+        assert!(kinds("Please add a way to know when it ships.").contains(&Wish));
     }
 
     #[test]
