@@ -4,8 +4,10 @@
 //! over it: mentions, sentiment (of the text and of each mention's sentence), unmet
 //! expectations and topics.
 
+pub mod cue;
 pub mod expectation;
 pub mod lang;
+pub mod lexicon;
 pub mod mention;
 pub mod query;
 pub mod sentiment;
