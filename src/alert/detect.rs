@@ -631,7 +631,19 @@ impl BrandSignals {
         }
         let steps = (tick - clock).min(MAX_REPLAYED_TICKS);
         let (d, a) = (decay(), alpha());
-        for _ in 0..steps {
+        let started = self.started.unwrap_or(clock);
+        for step in 0..steps {
+            // as for terms: a day to settle, then a Poisson prior, then learning
+            let elapsed = clock + step - started;
+            if elapsed < RECENT_TAU as i64 {
+                self.recent *= d;
+                self.recent_neg *= d;
+                continue;
+            }
+            if elapsed == RECENT_TAU as i64 {
+                self.vol_mean = self.recent;
+                self.vol_var = self.recent / 2.0 + BIAS * BIAS;
+            }
             let limit = CLIP * (self.vol_var.max(0.0).sqrt() + BIAS);
             let diff = (self.recent - self.vol_mean).min(limit);
             let incr = a * diff;
@@ -716,6 +728,7 @@ impl BrandSignals {
         };
         let z =
             (self.recent_neg - self.recent * p0) / (self.recent * p0 * (1.0 - p0)).max(1e-9).sqrt();
+        tracing::trace!(brand, at = %obs.at, negative, cusum = self.cusum, z, share, p0, recent = self.recent, "brand mention");
         let shifted = self.cusum >= h
             && z >= 1.5
             && self.recent >= cfg.sentiment_shift.min_count as f64

@@ -362,3 +362,23 @@ mod tests {
         assert_eq!(Lang::from_code("xx"), None);
     }
 }
+
+/// French or English, by trigrams alone, for a short piece of text already known to be one of
+/// the two (a sentence of a post): a choice between two is far surer than among seventy.
+pub fn french_or_english(text: &str) -> Option<(Lang, f64)> {
+    static DETECTOR: std::sync::OnceLock<whatlang::Detector> = std::sync::OnceLock::new();
+    let d = DETECTOR.get_or_init(|| whatlang::Detector::with_allowlist(vec![whatlang::Lang::Fra, whatlang::Lang::Eng]));
+    let info = d.detect(&text[..detect_cut(text)])?;
+    Some((from_whatlang(info.lang()), info.confidence()))
+}
+
+#[cfg(test)]
+mod fr_en_tests {
+    use super::*;
+
+    #[test]
+    fn french_or_english_decides_short_sentences() {
+        assert_eq!(french_or_english("Orange publishes its quarterly network coverage report.").map(|x| x.0), Some(Lang::En));
+        assert_eq!(french_or_english("Débit catastrophique sur la fibre ce soir.").map(|x| x.0), Some(Lang::Fr));
+    }
+}

@@ -211,12 +211,25 @@ fn punctuation_emphasis(text: &str) -> f32 {
 /// The items of a range, in order.
 fn items<'a>(doc: &'a Analyzed<'_>, range: &Range<usize>) -> Vec<Item<'a>> {
     let lx = lexicons();
-    let lang = sentiment_lang(doc);
+    let lang = sentiment_lang(doc, range);
     let table = lx.table(lang);
     let fallback = (lang == Lang::Fr).then_some(&lx.en);
     let r = doc.tokens_in(range);
     let tokens = &doc.tokens[r.clone()];
-    let stems = &doc.stems[r];
+    // a sentence read in another language than the document's needs stems of its own
+    let restemmed: Vec<String>;
+    let stems: &[String] = if lang == doc.lang || !doc.lang.is_stemmed() && lang == Lang::En {
+        &doc.stems[r]
+    } else {
+        restemmed = tokens
+            .iter()
+            .map(|t| match t.kind {
+                TokenKind::Word => crate::analyze::text::stem(lang, &doc.text[t.range()], &t.folded),
+                _ => t.folded.clone(),
+            })
+            .collect();
+        &restemmed
+    };
     let emoticons = find_emoticons(doc.text, range, lx);
     let mut out = Vec::with_capacity(tokens.len() + emoticons.len());
     let mut sentence = doc
@@ -297,25 +310,50 @@ fn items<'a>(doc: &'a Analyzed<'_>, range: &Range<usize>) -> Vec<Item<'a>> {
     out
 }
 
-/// The language whose lexicon reads the document: French or English. The detected language,
-/// unless its grammar words say otherwise (short social posts fool detectors: "Damn, running
-/// late sucks" is not Norwegian); any other language is read with the English lexicon, the
-/// lingua franca of social text, unless French grammar words dominate.
-fn sentiment_lang(doc: &Analyzed<'_>) -> Lang {
-    let (mut fr, mut en) = (0usize, 0usize);
+/// The language whose lexicon reads a range: French or English. The grammar words of the range
+/// itself decide when they are clear (a French sentence quoted in an English post, or the
+/// reverse); else the detected language of the document, unless its grammar words say
+/// otherwise (short social posts fool detectors: "Damn, running late sucks" is not Norwegian);
+/// any other language is read with the English lexicon, the lingua franca of social text,
+/// unless French grammar words dominate.
+fn sentiment_lang(doc: &Analyzed<'_>, range: &Range<usize>) -> Lang {
     let votes = lexicons().grammar_votes();
-    for t in doc.tokens.iter().take(LANG_VOTE_TOKENS) {
-        match t.kind {
-            TokenKind::Elision => fr += 1,
-            TokenKind::Word => {
-                if let Some(&(f, e)) = votes.get(t.folded.as_str()) {
-                    fr += f as usize;
-                    en += e as usize;
+    let count = |tokens: &[Token]| {
+        let (mut fr, mut en) = (0usize, 0usize);
+        for t in tokens.iter().take(LANG_VOTE_TOKENS) {
+            match t.kind {
+                TokenKind::Elision => fr += 1,
+                TokenKind::Word => {
+                    if let Some(&(f, e)) = votes.get(t.folded.as_str()) {
+                        fr += f as usize;
+                        en += e as usize;
+                    }
+                }
+                _ => {}
+            }
+        }
+        (fr, en)
+    };
+    let whole = range.start == 0 && range.end >= doc.text.len();
+    if !whole {
+        let (fr, en) = count(&doc.tokens[doc.tokens_in(range)]);
+        if fr >= 2 && fr > 2 * en {
+            return Lang::Fr;
+        }
+        if en >= 2 && en > 2 * fr {
+            return Lang::En;
+        }
+        // too few grammar words: the sentence's own trigrams, when they are sure of it
+        let part = &doc.text[range.clone()];
+        if fr + en <= 1 && part.len() >= 24 && matches!(doc.lang, Lang::Fr | Lang::En) {
+            if let Some((l, confidence)) = crate::analyze::lang::french_or_english(part) {
+                if l != doc.lang && confidence >= 0.1 {
+                    return l;
                 }
             }
-            _ => {}
         }
     }
+    let (fr, en) = count(&doc.tokens);
     match doc.lang {
         Lang::Fr if en >= 2 && en > 2 * fr => Lang::En,
         Lang::Fr => Lang::Fr,

@@ -317,12 +317,28 @@ impl Stemmers {
     pub fn stem(&self, lang: Lang, original: &str, folded: &str) -> String {
         match self.get(lang) {
             Some(s) if folded.chars().any(|c| c.is_alphabetic()) => {
-                let lower = original
+                let mut lower = original
                     .to_lowercase()
                     .replace(['\u{2019}', '\u{02BC}'], "'");
+                if lang == Lang::Fr {
+                    french_singular(&mut lower);
+                }
                 fold(&s.stem(&lower))
             }
             _ => folded.to_string(),
+        }
+    }
+}
+
+/// Drops a French plural `s` before stemming, where the French stemmer would drop it only
+/// from some words: it removes the verb ending of `forfait` but keeps `forfaits` whole, so
+/// singular and plural would not meet. Same condition as the stemmer's own: not after a
+/// vowel `a i o u è` nor another `s` (`fois`, `très`, `vous`, `gros` keep theirs).
+fn french_singular(w: &mut String) {
+    if w.chars().count() > 3 && w.ends_with('s') {
+        let before = w[..w.len() - 1].chars().next_back();
+        if !matches!(before, Some('a' | 'i' | 'o' | 'u' | 'è' | 's')) {
+            w.pop();
         }
     }
 }
@@ -498,6 +514,9 @@ mod tests {
         assert_eq!(st("livraison"), st("livraisons"));
         assert_eq!(st("opérateurs"), st("opérateur"));
         assert_eq!(st("Réseaux"), st("réseau"));
+        assert_eq!(st("forfaits"), st("forfait"));
+        assert_eq!(st("factures"), st("facture"));
+        assert_ne!(st("fois"), st("foi"));
         let en = |w: &str| s.stem(Lang::En, w, &fold(w));
         assert_eq!(en("deliveries"), en("delivery"));
     }
