@@ -1,7 +1,11 @@
 //! What vigie reads in a fetched body: the main text and metadata of a page, the items of a
 //! feed, canonical URLs.
 
+pub mod content;
+pub mod date;
+pub mod dom;
 pub mod feed;
+pub mod meta;
 pub mod page;
 pub mod url;
 
@@ -16,36 +20,76 @@ pub enum ExtractError {
     Unrecognised(String),
 }
 
-/// Detects whether `body` is a feed or a page and extracts it (`vigie extract`).
+/// Detects whether `body` is a feed or a page and extracts it (`vigie extract`): a feed is
+/// parsed (leniently: what an ill-formed feed holds is recovered); anything with markup is
+/// read as a page, after decoding it by its byte-order mark, `<meta charset>` or sniffing.
 pub fn extract_body(body: &[u8], url: Option<&str>) -> Result<Value, ExtractError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ExtractError::Empty);
     }
-    let head = String::from_utf8_lossy(&body[..body.len().min(1024)]).to_ascii_lowercase();
-    if head.contains("<rss")
-        || head.contains("<feed")
-        || head.contains("<rdf")
-        || head.trim_start().starts_with('{')
-    {
-        if let Ok(feed) = feed_rs::parser::parse(body) {
-            let items: Vec<Value> = feed
-                .entries
-                .iter()
-                .map(|e| json!({"url": e.links.first().map(|l| l.href.clone()), "title": e.title.as_ref().map(|t| t.content.clone()), "text": e.summary.as_ref().map(|s| s.content.clone()), "published": e.published.or(e.updated).map(|d| d.to_rfc3339()), "author": e.authors.first().map(|a| a.name.clone())}))
-                .collect();
-            return Ok(
-                json!({"kind": "feed", "title": feed.title.map(|t| t.content), "items": items}),
-            );
-        }
+    if feed::looks_like_feed(body) {
+        let f =
+            feed::parse_feed(body, url).map_err(|e| ExtractError::Unrecognised(e.to_string()))?;
+        let items: Vec<Value> = f
+            .items
+            .iter()
+            .map(|e| {
+                json!({"url": e.url, "title": e.title, "text": e.text,
+                    "published": e.published.map(|d| d.to_rfc3339()), "author": e.author})
+            })
+            .collect();
+        return Ok(json!({"kind": "feed", "title": f.title, "items": items}));
     }
-    let text = String::from_utf8_lossy(body);
-    if !head.contains('<') {
-        return Err(ExtractError::Unrecognised("no markup".into()));
+    if !looks_like_html(body) {
+        return Err(ExtractError::Unrecognised(
+            "no HTML markup in the first kilobytes".into(),
+        ));
     }
+    let text = decode_html(body, None);
     let p = page::extract_page(&text, url);
-    Ok(
-        json!({"kind": "page", "title": p.title, "text": p.text, "published": p.published.map(|d| d.to_rfc3339()), "author": p.author, "lang": p.lang, "canonical": p.canonical}),
-    )
+    Ok(json!({"kind": "page", "title": p.title, "text": p.text,
+        "published": p.published.map(|d| d.to_rfc3339()), "author": p.author, "lang": p.lang,
+        "canonical": p.canonical}))
+}
+
+/// Whether a body reads as HTML: text (not binary) with tags in its first kilobytes.
+pub fn looks_like_html(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(4096)];
+    let (head, bom) = match encoding_rs::Encoding::for_bom(head) {
+        Some((enc, n)) if enc != encoding_rs::UTF_8 => {
+            return enc.decode_without_bom_handling(&head[n..]).0.contains('<');
+        }
+        Some((_, n)) => (&head[n..], true),
+        None => (head, false),
+    };
+    let _ = bom;
+    // binary data has control bytes that text never has
+    let controls = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
+        .count();
+    if controls * 50 > head.len() {
+        return false;
+    }
+    let lower = head.to_ascii_lowercase();
+    let has = |pat: &[u8]| lower.windows(pat.len()).any(|w| w == pat);
+    has(b"<html")
+        || has(b"<!doctype")
+        || has(b"<head")
+        || has(b"<body")
+        || has(b"<div")
+        || has(b"<p>")
+        || has(b"<p ")
+        || has(b"<meta")
+        || has(b"<title")
+        || has(b"<article")
+        || has(b"<h1")
+        || has(b"<br")
+        || has(b"<span")
+        || has(b"<a ")
+        || has(b"<table")
+        || has(b"<script")
+        || has(b"<!--")
 }
 
 /// Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.

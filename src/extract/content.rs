@@ -1,0 +1,1322 @@
+//! Main-content extraction: which blocks of a page a reader came for.
+//!
+//! The page is cut into text blocks (paragraphs, headings, list items, quotes, cells). Then:
+//!
+//! 1. **Boilerplate marking.** Elements that announce themselves as navigation, headers,
+//!    footers, sidebars, sharing, comments, cookie notices, related links… (by tag, ARIA role,
+//!    class and id) are marked. A weak hint never removes most of a page's text.
+//! 2. **Container scoring.** Each paragraph long enough to be prose scores its ancestors
+//!    (more for commas and length, less the further up), scaled by the ancestor's own hints
+//!    and by one minus its link density, as readability does. The best container wins, climbing
+//!    to a parent that holds more of the text; its siblings that score well join it.
+//! 3. **Cleaning inside the container.** Boilerplate descendants, link lists, image galleries,
+//!    forms and embeds without text are dropped (readability's conditional cleaning); so are
+//!    short lines that are only "Share" or "Advertisement", duplicate paragraphs, the headline
+//!    (it is the title) and headings left with nothing under them.
+//! 4. **Recall guard.** When the container holds far less prose than the page, the prose
+//!    blocks of the whole page are taken instead.
+//!
+//! Every pass is a loop over the arena: time is linear in the size of the page.
+
+use super::dom::{collapse_ws, Dom, Tag};
+
+const NONE: u32 = u32::MAX;
+
+/// A block of text in document order.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// Nearest block-level element holding the text.
+    pub owner: u32,
+    /// First text node of the block.
+    pub first: u32,
+    /// Nearest boilerplate element around the text (`NONE` if none).
+    pub junk: u32,
+    /// Text, whitespace collapsed (line breaks kept for `<br>` and `<pre>`).
+    pub text: String,
+    pub chars: u32,
+    pub link_chars: u32,
+    pub kind: Tag,
+}
+
+impl Block {
+    fn link_density(&self) -> f32 {
+        if self.chars == 0 {
+            0.0
+        } else {
+            self.link_chars as f32 / self.chars as f32
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// hints
+
+/// How an element's own class, id and role classify it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Neutral,
+    /// Comments and replies: never content, whatever their size.
+    Comments,
+    /// Navigation, sharing, related links, footers…: not content unless it holds most of the
+    /// page.
+    Boiler,
+}
+
+fn tokens(names: &str) -> impl Iterator<Item = &str> {
+    names
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+}
+
+/// Substrings of class and id values that mark boilerplate whatever else the element says.
+const STRONG_SUBSTR: &[&str] = &[
+    "sidebar",
+    "side-bar",
+    "widget",
+    "related",
+    "recommend",
+    "share",
+    "sharing",
+    "social",
+    "newsletter",
+    "subscri",
+    "promo",
+    "sponsor",
+    "advert",
+    "cookie",
+    "consent",
+    "gdpr",
+    "breadcrumb",
+    "bread-crumb",
+    "pagination",
+    "navbar",
+    "navigation",
+    "menu",
+    "footer",
+    "skip-link",
+    "skiplink",
+    "signup",
+    "sign-up",
+    "outbrain",
+    "taboola",
+    "trending",
+    "most-read",
+    "mostread",
+    "most-popular",
+    "mostpopular",
+    "popular-",
+    "read-more",
+    "readmore",
+    "more-stories",
+    "also-read",
+    "taglist",
+    "tag-list",
+    "tags-",
+    "-tags",
+    "byline",
+    "author-info",
+    "author-bio",
+    "authorbio",
+    "author-box",
+    "authorbox",
+    "about-author",
+    "about-the-author",
+    "post-meta",
+    "postmeta",
+    "entry-meta",
+    "article-meta",
+    "meta-info",
+    "sr-only",
+    "visually-hidden",
+    "screen-reader",
+    "visuallyhidden",
+    "adsense",
+    "ad-slot",
+    "ad-container",
+    "ad-wrapper",
+    "adslot",
+    "adunit",
+    "ad-unit",
+    "dfp-",
+    "shoutbox",
+    "timestamp",
+    "dateline",
+    "post-date",
+    "entry-date",
+    "next-post",
+    "prev-post",
+    "previous-post",
+    "post-nav",
+    "postnav",
+    "newsfeed",
+    "follow-us",
+    "more-from",
+    "you-may",
+    "youmay",
+    "you-might",
+    "read-next",
+    "readnext",
+    "recirc",
+    "upsell",
+    "comments-link",
+    "back-to-top",
+    "backtotop",
+];
+
+/// Substrings that mark boilerplate unless the element also says it is the article.
+const WEAK_SUBSTR: &[&str] = &[
+    "popup",
+    "modal",
+    "pager",
+    "masthead",
+    "login",
+    "toolbar",
+    "metadata",
+    "print-",
+    "banner",
+    "overlay",
+    "rating",
+    "follow-",
+    "donate",
+    "copyright",
+    "disclaimer",
+    "feedback",
+    "survey",
+    "supplemental",
+    "site-header",
+    "page-header",
+    "global-header",
+    "site-nav",
+    "subnav",
+    "published",
+    "author-",
+    "infobox",
+    "linkedin",
+    "facebook",
+    "twitter",
+    "pinterest",
+    "whatsapp",
+    "contact-info",
+    "tooltip",
+    "dropdown",
+    "teaser",
+    "paywall",
+    "jump-link",
+    "top-link",
+    "caption-credit",
+    "image-credit",
+    "photo-credit",
+    "hidden-",
+    "-hidden",
+    "lightbox",
+    "slideshow",
+    "carousel",
+];
+
+/// Whole class/id tokens that mark boilerplate (too short to match as substrings).
+const BOILER_TOKENS: &[&str] = &[
+    "ad",
+    "ads",
+    "advert",
+    "adv",
+    "advertisement",
+    "nav",
+    "navi",
+    "header",
+    "footer",
+    "aside",
+    "tags",
+    "tag",
+    "tagged",
+    "categories",
+    "category",
+    "meta",
+    "date",
+    "time",
+    "author",
+    "authors",
+    "byline",
+    "share",
+    "print",
+    "hidden",
+    "hide",
+    "related",
+    "sponsored",
+    "promoted",
+    "masthead",
+    "breadcrumbs",
+    "pager",
+    "topbar",
+    "bottombar",
+    "rail",
+    "sidebar",
+    "widget",
+    "newsletter",
+    "signup",
+    "credits",
+    "credit",
+    "legal",
+    "extra",
+    "extras",
+    "addthis",
+    "sharedaddy",
+    "jp",
+    "wpcnt",
+];
+
+/// Substrings that mark comments.
+const COMMENT_SUBSTR: &[&str] = &["comment", "disqus", "respond", "replies", "reply"];
+
+/// Substrings that mark the article itself (readability's positive class weight).
+const POSITIVE_SUBSTR: &[&str] = &[
+    "article",
+    "content",
+    "entry",
+    "post-body",
+    "postbody",
+    "post-text",
+    "post-content",
+    "story",
+    "main",
+    "blog",
+    "prose",
+    "rich-text",
+    "richtext",
+    "body-text",
+    "bodytext",
+    "text",
+    "page-body",
+];
+
+/// Substrings that name the body of an article, as content management systems write it.
+const BODY_SUBSTR: &[&str] = &[
+    "article-body",
+    "articlebody",
+    "article_body",
+    "article__body",
+    "article-content",
+    "articlecontent",
+    "article_content",
+    "article__content",
+    "article-text",
+    "article__text",
+    "articletext",
+    "story-body",
+    "storybody",
+    "story-content",
+    "story__body",
+    "storycontent",
+    "entry-content",
+    "entrycontent",
+    "entry_content",
+    "entry-body",
+    "post-content",
+    "postcontent",
+    "post_content",
+    "post-body",
+    "postbody",
+    "post-entry",
+    "post-text",
+    "posttext",
+    "main-content",
+    "maincontent",
+    "content-body",
+    "body-copy",
+    "bodycopy",
+    "text-body",
+    "page-content",
+    "rich-text",
+];
+
+/// Whether an element names itself as the body of the article.
+fn names_body(dom: &Dom, i: usize) -> bool {
+    let Some(h) = dom.hint(i) else { return false };
+    h.itemprop.contains("articlebody")
+        || h.itemprop == "text"
+        || BODY_SUBSTR.iter().any(|s| h.names.contains(s))
+}
+
+fn kind_of(dom: &Dom, i: usize, holds_body: bool) -> Kind {
+    let n = &dom.nodes[i];
+    if matches!(n.tag, Tag::Body | Tag::Html | Tag::Main | Tag::Root) {
+        return Kind::Neutral;
+    }
+    let by_tag = matches!(n.tag, Tag::Nav | Tag::Aside | Tag::Footer | Tag::Header);
+    let Some(h) = dom.hint(i) else {
+        return if by_tag && !holds_body {
+            Kind::Boiler
+        } else {
+            Kind::Neutral
+        };
+    };
+    if h.itemprop.contains("articlebody") || h.role == "main" || h.role == "article" {
+        return Kind::Neutral;
+    }
+    if h.itemprop.contains("comment") || h.itemtype.contains("comment") {
+        return Kind::Comments;
+    }
+    let names = h.names.as_str();
+    let commentary = names.contains("commentary") || names.contains("comment-free");
+    if !commentary
+        && !holds_body
+        && COMMENT_SUBSTR.iter().any(|s| names.contains(s))
+        && !names.contains("no-comment")
+    {
+        return Kind::Comments;
+    }
+    if holds_body {
+        return Kind::Neutral;
+    }
+    if matches!(
+        h.role.as_str(),
+        "navigation"
+            | "banner"
+            | "contentinfo"
+            | "complementary"
+            | "search"
+            | "menu"
+            | "menubar"
+            | "dialog"
+            | "alertdialog"
+            | "tablist"
+            | "toolbar"
+    ) {
+        return Kind::Boiler;
+    }
+    if by_tag || STRONG_SUBSTR.iter().any(|s| names.contains(s)) {
+        return Kind::Boiler;
+    }
+    let positive = POSITIVE_SUBSTR.iter().any(|s| names.contains(s));
+    if !positive
+        && (WEAK_SUBSTR.iter().any(|s| names.contains(s))
+            || tokens(names).any(|t| BOILER_TOKENS.contains(&t)))
+    {
+        return Kind::Boiler;
+    }
+    Kind::Neutral
+}
+
+fn is_negative(names: &str) -> bool {
+    COMMENT_SUBSTR.iter().any(|s| names.contains(s))
+        || STRONG_SUBSTR.iter().any(|s| names.contains(s))
+        || WEAK_SUBSTR.iter().any(|s| names.contains(s))
+        || tokens(names).any(|t| BOILER_TOKENS.contains(&t))
+}
+
+/// Readability's class weight: −25 for boilerplate names, +25 for article names.
+fn class_weight(dom: &Dom, i: usize) -> i32 {
+    let Some(h) = dom.hint(i) else { return 0 };
+    let names = h.names.as_str();
+    let mut w = 0;
+    if names_body(dom, i) {
+        w += 25;
+    }
+    if names.is_empty() {
+        return w;
+    }
+    if is_negative(names) {
+        w -= 25;
+    }
+    if POSITIVE_SUBSTR.iter().any(|s| names.contains(s)) {
+        w += 25;
+    }
+    w
+}
+
+// ---------------------------------------------------------------------------------------------
+// statistics
+
+struct Stats {
+    /// Visible characters (whitespace excluded) of the subtree, boilerplate excluded.
+    chars: Vec<u32>,
+    link_chars: Vec<u32>,
+    commas: Vec<u32>,
+    paragraphs: Vec<u32>,
+    images: Vec<u32>,
+    items: Vec<u32>,
+    headings_chars: Vec<u32>,
+    /// Nearest boilerplate element around each node, itself included (`NONE` if none).
+    junk: Vec<u32>,
+    /// Elements marked as comments or boilerplate.
+    kind: Vec<Kind>,
+}
+
+fn count_chars(s: &str) -> u32 {
+    s.chars().filter(|c| !c.is_whitespace()).count() as u32
+}
+
+fn count_commas(s: &str) -> u32 {
+    s.chars()
+        .filter(|c| matches!(c, ',' | '，' | '、' | '،'))
+        .count() as u32
+}
+
+fn stats(dom: &Dom) -> Stats {
+    let n = dom.nodes.len();
+    let mut raw = vec![0u32; n];
+    let mut kind = vec![Kind::Neutral; n];
+    // raw character counts, for the "never remove most of the page" rule
+    for i in (1..n).rev() {
+        if dom.nodes[i].tag == Tag::Text {
+            raw[i] = count_chars(dom.node_text(i));
+        }
+        let p = dom.nodes[i].parent as usize;
+        raw[p] += raw[i];
+    }
+    // elements holding the article body (by name, or a long `<article>`) are never boilerplate
+    let mut holds_body = vec![false; n];
+    for i in (1..n).rev() {
+        let node = &dom.nodes[i];
+        if node.tag == Tag::Text {
+            continue;
+        }
+        if names_body(dom, i) && raw[i] >= 200 || node.tag == Tag::Article && raw[i] >= 1000 {
+            holds_body[i] = true;
+        }
+        if holds_body[i] {
+            holds_body[node.parent as usize] = true;
+        }
+    }
+    for i in 0..n {
+        if dom.nodes[i].tag != Tag::Text {
+            kind[i] = kind_of(dom, i, holds_body[i]);
+        }
+    }
+    let body = dom.find(Tag::Body).unwrap_or(0);
+    let total = raw[body].max(1);
+    for i in 0..n {
+        if kind[i] == Kind::Boiler && raw[i] as f32 > 0.4 * total as f32 && raw[i] > 1000 {
+            kind[i] = Kind::Neutral;
+        }
+    }
+    let mut junk = vec![NONE; n];
+    for i in 1..n {
+        let p = dom.nodes[i].parent as usize;
+        junk[i] = if kind[i] != Kind::Neutral {
+            i as u32
+        } else {
+            junk[p]
+        };
+    }
+    let mut s = Stats {
+        chars: vec![0; n],
+        link_chars: vec![0; n],
+        commas: vec![0; n],
+        paragraphs: vec![0; n],
+        images: vec![0; n],
+        items: vec![0; n],
+        headings_chars: vec![0; n],
+        junk,
+        kind,
+    };
+    for i in (1..n).rev() {
+        let node = &dom.nodes[i];
+        match node.tag {
+            Tag::Text => {
+                s.chars[i] = raw[i];
+                s.commas[i] = count_commas(dom.node_text(i));
+            }
+            Tag::P => s.paragraphs[i] += 1,
+            Tag::Img => s.images[i] += 1,
+            Tag::Li => s.items[i] += 1,
+            Tag::A => s.link_chars[i] = s.chars[i],
+            t if t.is_heading() => s.headings_chars[i] = s.chars[i],
+            _ => {}
+        }
+        if s.kind[i] != Kind::Neutral {
+            continue; // boilerplate does not count for its ancestors
+        }
+        let p = node.parent as usize;
+        s.chars[p] += s.chars[i];
+        s.link_chars[p] += s.link_chars[i];
+        s.commas[p] += s.commas[i];
+        s.paragraphs[p] += s.paragraphs[i];
+        s.images[p] += s.images[i];
+        s.items[p] += s.items[i];
+        s.headings_chars[p] += s.headings_chars[i];
+    }
+    s
+}
+
+impl Stats {
+    fn link_density(&self, i: usize) -> f32 {
+        if self.chars[i] == 0 {
+            0.0
+        } else {
+            self.link_chars[i] as f32 / self.chars[i] as f32
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// blocks
+
+fn blocks(dom: &Dom, st: &Stats) -> Vec<Block> {
+    let mut out = Vec::new();
+    // open elements: (index, end)
+    let mut stack: Vec<(u32, u32)> = Vec::with_capacity(64);
+    let mut owners: Vec<u32> = vec![0];
+    let mut cur = String::new();
+    let mut cur_first = NONE;
+    let mut cur_links = 0u32;
+    let mut link_end = 0u32;
+    let mut pre_end = 0u32;
+    let mut pending_br = 0u8;
+
+    fn flush(
+        out: &mut Vec<Block>,
+        cur: &mut String,
+        first: &mut u32,
+        links: &mut u32,
+        owner: u32,
+        dom: &Dom,
+        st: &Stats,
+        pre: bool,
+    ) {
+        if *first != NONE {
+            let text = if pre {
+                cur.trim_matches(['\n', '\r']).to_string()
+            } else {
+                let mut lines: Vec<String> = Vec::new();
+                for l in cur.split('\n') {
+                    let c = collapse_ws(l);
+                    if !c.is_empty() {
+                        lines.push(c);
+                    }
+                }
+                lines.join("\n")
+            };
+            let chars = count_chars(&text);
+            if chars > 0 {
+                out.push(Block {
+                    owner,
+                    first: *first,
+                    junk: st.junk[*first as usize],
+                    text,
+                    chars,
+                    link_chars: (*links).min(chars),
+                    kind: dom.nodes[owner as usize].tag,
+                });
+            }
+        }
+        cur.clear();
+        *first = NONE;
+        *links = 0;
+    }
+
+    let n = dom.nodes.len();
+    for i in 1..n {
+        let iu = i as u32;
+        while let Some(&(j, end)) = stack.last() {
+            if end > iu {
+                break;
+            }
+            stack.pop();
+            let t = dom.nodes[j as usize].tag;
+            let junk_inline = !t.is_block() && st.kind[j as usize] != Kind::Neutral;
+            if t.is_block() || junk_inline {
+                let owner = *owners.last().unwrap_or(&0);
+                flush(
+                    &mut out,
+                    &mut cur,
+                    &mut cur_first,
+                    &mut cur_links,
+                    owner,
+                    dom,
+                    st,
+                    pre_end > j,
+                );
+                if t.is_block() {
+                    owners.pop();
+                }
+            }
+        }
+        let node = &dom.nodes[i];
+        match node.tag {
+            Tag::Text => {
+                let t = dom.node_text(i);
+                if cur_first == NONE {
+                    if t.trim().is_empty() {
+                        continue;
+                    }
+                    cur_first = iu;
+                }
+                if pending_br > 0 {
+                    cur.push('\n');
+                    pending_br = 0;
+                }
+                cur.push_str(t);
+                if link_end > iu {
+                    cur_links += count_chars(t);
+                }
+            }
+            Tag::Br => {
+                if cur_first != NONE {
+                    pending_br += 1;
+                    if pending_br >= 2 {
+                        // a blank line: a new paragraph
+                        let owner = *owners.last().unwrap_or(&0);
+                        flush(
+                            &mut out,
+                            &mut cur,
+                            &mut cur_first,
+                            &mut cur_links,
+                            owner,
+                            dom,
+                            st,
+                            false,
+                        );
+                        pending_br = 0;
+                    }
+                }
+            }
+            t => {
+                let junk_inline = !t.is_block() && st.kind[i] != Kind::Neutral;
+                if t.is_block() || junk_inline {
+                    let owner = *owners.last().unwrap_or(&0);
+                    flush(
+                        &mut out,
+                        &mut cur,
+                        &mut cur_first,
+                        &mut cur_links,
+                        owner,
+                        dom,
+                        st,
+                        pre_end > iu,
+                    );
+                    pending_br = 0;
+                    if t.is_block() {
+                        owners.push(iu);
+                    }
+                }
+                if t == Tag::A && link_end <= iu {
+                    link_end = node.end;
+                }
+                if t == Tag::Pre && pre_end <= iu {
+                    pre_end = node.end;
+                }
+                if node.end > iu + 1 {
+                    stack.push((iu, node.end));
+                } else if t.is_block() {
+                    owners.pop();
+                }
+            }
+        }
+    }
+    let owner = *owners.last().unwrap_or(&0);
+    flush(
+        &mut out,
+        &mut cur,
+        &mut cur_first,
+        &mut cur_links,
+        owner,
+        dom,
+        st,
+        false,
+    );
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// container scoring
+
+fn initial_score(dom: &Dom, i: usize) -> f32 {
+    let base = match dom.nodes[i].tag {
+        Tag::Div | Tag::Article | Tag::Main | Tag::Section => 5.0,
+        Tag::Pre | Tag::Td | Tag::Blockquote => 3.0,
+        Tag::Address | Tag::Ol | Tag::Ul | Tag::Dl | Tag::Dd | Tag::Dt | Tag::Li | Tag::Form => {
+            -3.0
+        }
+        Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6 | Tag::Th => -5.0,
+        _ => 0.0,
+    };
+    base + class_weight(dom, i) as f32
+}
+
+struct Scores {
+    score: Vec<f32>,
+    scored: Vec<bool>,
+}
+
+fn score_candidates(dom: &Dom, st: &Stats, blocks: &[Block]) -> Scores {
+    let n = dom.nodes.len();
+    let mut sc = Scores {
+        score: vec![0.0; n],
+        scored: vec![false; n],
+    };
+    for b in blocks {
+        if b.junk != NONE || b.chars < 25 || b.kind.is_heading() {
+            continue;
+        }
+        let mut score = 1.0 + count_commas(&b.text) as f32 + (b.chars as f32 / 100.0).min(3.0);
+        if b.kind == Tag::Li {
+            score *= 0.5;
+        }
+        let mut a = dom.nodes[b.owner as usize].parent;
+        let mut level = 0;
+        while a != NONE && level < 5 {
+            let ai = a as usize;
+            if matches!(dom.nodes[ai].tag, Tag::Root | Tag::Html) {
+                break;
+            }
+            if !sc.scored[ai] {
+                sc.scored[ai] = true;
+                sc.score[ai] = initial_score(dom, ai);
+            }
+            let div = match level {
+                0 => 1.0,
+                1 => 2.0,
+                l => l as f32 * 3.0,
+            };
+            sc.score[ai] += score / div;
+            a = dom.nodes[ai].parent;
+            level += 1;
+        }
+    }
+    for i in 0..n {
+        if sc.scored[i] {
+            sc.score[i] *= 1.0 - st.link_density(i);
+        }
+    }
+    sc
+}
+
+fn parent(dom: &Dom, i: usize) -> Option<usize> {
+    let p = dom.nodes[i].parent;
+    (p != NONE).then_some(p as usize)
+}
+
+/// Element children of `i`.
+fn children(dom: &Dom, i: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut j = i + 1;
+    let end = dom.nodes[i].end as usize;
+    while j < end {
+        out.push(j);
+        j = dom.nodes[j].end as usize;
+    }
+    out
+}
+
+fn is_top(dom: &Dom, i: usize) -> bool {
+    matches!(dom.nodes[i].tag, Tag::Body | Tag::Html | Tag::Root)
+}
+
+/// The best container and the siblings that join it.
+fn choose_region(dom: &Dom, st: &Stats, sc: &Scores) -> Vec<usize> {
+    let n = dom.nodes.len();
+    let body = dom.find(Tag::Body).unwrap_or(0);
+    let mut cands: Vec<usize> = (0..n)
+        .filter(|&i| sc.scored[i] && st.junk[i] == NONE)
+        .collect();
+    cands.sort_by(|&a, &b| sc.score[b].total_cmp(&sc.score[a]));
+    cands.truncate(5);
+    let Some(&first) = cands.first() else {
+        return vec![body];
+    };
+    let mut top = first;
+    if is_top(dom, top) {
+        return vec![body];
+    }
+    // several close candidates under one ancestor: the ancestor holds the article
+    let alternatives: Vec<usize> = cands[1..]
+        .iter()
+        .copied()
+        .filter(|&c| sc.score[c] >= 0.75 * sc.score[top])
+        .collect();
+    if alternatives.len() >= 3 {
+        let mut p = parent(dom, top);
+        while let Some(pi) = p {
+            if is_top(dom, pi) {
+                break;
+            }
+            let inside = alternatives
+                .iter()
+                .filter(|&&c| dom.contains(pi, c))
+                .count();
+            if inside >= 3 {
+                top = pi;
+                break;
+            }
+            p = parent(dom, pi);
+        }
+    }
+    if !sc.scored[top] {
+        // readability initialises it here
+    }
+    // climb while the parent scores better (the article split in parts)
+    let mut last = sc.score[top];
+    let threshold = last / 3.0;
+    let mut p = parent(dom, top);
+    while let Some(pi) = p {
+        if is_top(dom, pi) {
+            break;
+        }
+        if !sc.scored[pi] {
+            p = parent(dom, pi);
+            continue;
+        }
+        let ps = sc.score[pi];
+        if ps < threshold {
+            break;
+        }
+        if ps > last {
+            top = pi;
+            break;
+        }
+        last = ps;
+        p = parent(dom, pi);
+    }
+    // an only child says nothing its parent does not
+    while let Some(pi) = parent(dom, top) {
+        if is_top(dom, pi) || children(dom, pi).len() != 1 {
+            break;
+        }
+        top = pi;
+    }
+    // siblings that belong to the article
+    let Some(pi) = parent(dom, top) else {
+        return vec![top];
+    };
+    let top_score = if sc.scored[top] { sc.score[top] } else { 0.0 };
+    let threshold = (top_score * 0.2).max(10.0);
+    let top_names = dom.hint(top).map(|h| h.names.clone()).unwrap_or_default();
+    let mut region = Vec::new();
+    for c in children(dom, pi) {
+        if c == top {
+            region.push(c);
+            continue;
+        }
+        if st.junk[c] != NONE || dom.nodes[c].tag == Tag::Text {
+            continue;
+        }
+        let mut bonus = 0.0;
+        if !top_names.is_empty() && dom.hint(c).is_some_and(|h| h.names == top_names) {
+            bonus = top_score * 0.2;
+        }
+        let s = if sc.scored[c] { sc.score[c] } else { 0.0 };
+        if sc.scored[c] && s + bonus >= threshold {
+            region.push(c);
+            continue;
+        }
+        if dom.nodes[c].tag == Tag::P {
+            let ld = st.link_density(c);
+            let len = st.chars[c];
+            if (len > 80 && ld < 0.25)
+                || (len > 0 && len <= 80 && ld == 0.0 && {
+                    let t = dom.subtree_text(c);
+                    t.ends_with('.') || t.contains(". ")
+                })
+            {
+                region.push(c);
+            }
+        }
+    }
+    region
+}
+
+// ---------------------------------------------------------------------------------------------
+// cleaning inside the region
+
+fn is_data_table(dom: &Dom, st: &Stats, i: usize) -> bool {
+    if dom
+        .hint(i)
+        .is_some_and(|h| h.role == "presentation" || h.role == "none")
+    {
+        return false;
+    }
+    let mut rows = 0;
+    let mut cells = 0;
+    let mut header = false;
+    for j in dom.nodes[i].subtree(i).skip(1) {
+        match dom.nodes[j].tag {
+            Tag::Table => return false,
+            Tag::Th | Tag::Caption => header = true,
+            Tag::Tr => rows += 1,
+            Tag::Td => cells += 1,
+            _ => {}
+        }
+    }
+    let _ = st;
+    header || rows >= 10 || cells > 10
+}
+
+/// Readability's conditional cleaning: whether a container inside the article is clutter.
+fn clutter(dom: &Dom, st: &Stats, i: usize) -> bool {
+    let tag = dom.nodes[i].tag;
+    if !matches!(
+        tag,
+        Tag::Div
+            | Tag::Section
+            | Tag::Ul
+            | Tag::Ol
+            | Tag::Dl
+            | Tag::Table
+            | Tag::Form
+            | Tag::Fieldset
+            | Tag::Figure
+            | Tag::Header
+            | Tag::Center
+    ) {
+        return false;
+    }
+    if tag == Tag::Table && is_data_table(dom, st, i) {
+        return false;
+    }
+    let weight = class_weight(dom, i);
+    if weight < 0 {
+        return true;
+    }
+    if st.commas[i] >= 10 {
+        return false;
+    }
+    let p = st.paragraphs[i] as f32;
+    let img = st.images[i] as f32;
+    let li = st.items[i] as f32 - 100.0;
+    let chars = st.chars[i];
+    let ld = st.link_density(i);
+    let list_chars: u32 = if tag.is_list() {
+        chars
+    } else {
+        // share of the text in list items
+        let mut c = 0;
+        let mut j = i + 1;
+        let end = dom.nodes[i].end as usize;
+        while j < end {
+            if dom.nodes[j].tag == Tag::Li {
+                c += st.chars[j];
+                j = dom.nodes[j].end as usize;
+            } else {
+                j += 1;
+            }
+        }
+        c
+    };
+    let is_list = tag.is_list() || (chars > 0 && list_chars as f32 > 0.9 * chars as f32);
+    let heading_density = if chars > 0 {
+        st.headings_chars[i] as f32 / chars as f32
+    } else {
+        0.0
+    };
+    let in_figure = tag == Tag::Figure;
+    (!in_figure && img > 1.0 && p / img < 0.5 && chars < 200)
+        || (!is_list && li > p)
+        || (!is_list
+            && !in_figure
+            && heading_density < 0.9
+            && chars < 25
+            && (img == 0.0 || img > 2.0)
+            && ld > 0.0)
+        || (!is_list && weight < 25 && ld > 0.2 && chars < 1000 && ld > 0.2 + 0.0)
+        || (weight >= 25 && ld > 0.5)
+        || (is_list && ld > 0.5 && weight < 25)
+}
+
+const BOILER_LINES: &[&str] = &[
+    "advertisement",
+    "advertising",
+    "advertisment",
+    "publicité",
+    "publicite",
+    "sponsored",
+    "sponsored content",
+    "share",
+    "share this",
+    "share this article",
+    "share this story",
+    "share this post",
+    "share on facebook",
+    "share on twitter",
+    "partager",
+    "partager cet article",
+    "tweet",
+    "email",
+    "print",
+    "imprimer",
+    "read more",
+    "lire la suite",
+    "lire aussi",
+    "à lire aussi",
+    "a lire aussi",
+    "voir aussi",
+    "continue reading",
+    "related",
+    "related articles",
+    "related posts",
+    "related stories",
+    "more stories",
+    "recommended",
+    "you may also like",
+    "you might also like",
+    "loading",
+    "chargement",
+    "comments",
+    "commentaires",
+    "leave a comment",
+    "leave a reply",
+    "laisser un commentaire",
+    "skip to content",
+    "aller au contenu",
+    "back to top",
+    "retour en haut",
+    "subscribe",
+    "s'abonner",
+    "abonnez-vous",
+    "sign up",
+    "log in",
+    "connexion",
+    "menu",
+    "close",
+    "fermer",
+    "tags",
+    "mots-clés",
+    "follow us",
+    "suivez-nous",
+    "image",
+    "photo",
+    "video",
+    "vidéo",
+];
+
+fn is_boiler_line(text: &str) -> bool {
+    if text.chars().count() > 40 {
+        return false;
+    }
+    let t: String = text
+        .trim()
+        .trim_end_matches([':', '.', '!', '…', ' ', '»', '›', '>'])
+        .trim_start_matches(['«', '‹', '<', ' '])
+        .to_lowercase();
+    BOILER_LINES.contains(&t.as_str())
+}
+
+fn heading_level(t: Tag) -> u8 {
+    match t {
+        Tag::H1 => 1,
+        Tag::H2 => 2,
+        Tag::H3 => 3,
+        Tag::H4 => 4,
+        Tag::H5 => 5,
+        Tag::H6 => 6,
+        _ => 9,
+    }
+}
+
+fn normalise_title(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Extracts the main content of a parsed page as paragraphs.
+pub fn main_content(dom: &Dom, titles: &[String]) -> Vec<String> {
+    let st = stats(dom);
+    let blocks = blocks(dom, &st);
+    let sc = score_candidates(dom, &st, &blocks);
+    let region = choose_region(dom, &st, &sc);
+    if std::env::var_os("VIGIE_DEBUG_EXTRACT").is_some() {
+        for &r in &region {
+            eprintln!(
+                "region {r} {:?} {:?} score {} chars {} blocks {}",
+                dom.nodes[r].tag,
+                dom.hint(r).map(|h| h.names.clone()),
+                sc.score[r],
+                st.chars[r],
+                blocks.len()
+            );
+        }
+    }
+
+    // elements removed inside the region: boilerplate and clutter
+    let n = dom.nodes.len();
+    let mut removed = vec![false; n];
+    for &r in &region {
+        let end = dom.nodes[r].end as usize;
+        let mut j = r + 1;
+        while j < end {
+            let node = &dom.nodes[j];
+            if node.tag != Tag::Text && (st.kind[j] != Kind::Neutral || clutter(dom, &st, j)) {
+                removed[j] = true;
+                j = node.end as usize;
+            } else {
+                j += 1;
+            }
+        }
+    }
+    // nearest removed ancestor, as for boilerplate
+    let mut gone = vec![false; n];
+    for i in 1..n {
+        gone[i] = removed[i] || gone[dom.nodes[i].parent as usize];
+    }
+    let in_region = |b: &Block| region.iter().any(|&r| dom.contains(r, b.first as usize));
+
+    // keep/drop per block, in order
+    let mut picked: Vec<(usize, bool)> = Vec::new();
+    for (k, b) in blocks.iter().enumerate() {
+        if !in_region(b) {
+            continue;
+        }
+        let keep = !gone[b.first as usize]
+            && !gone[b.owner as usize]
+            && !is_boiler_line(&b.text)
+            && !(b.link_density() > 0.6 && b.chars < 200 && !b.kind.is_heading())
+            && !(b.kind.is_heading() && b.link_density() > 0.6);
+        picked.push((k, keep));
+    }
+    // headings with nothing kept under them
+    for idx in 0..picked.len() {
+        let (k, keep) = picked[idx];
+        if !keep || !blocks[k].kind.is_heading() {
+            continue;
+        }
+        let level = heading_level(blocks[k].kind);
+        let next = picked[idx + 1..]
+            .iter()
+            .find(|(k2, _)| blocks[*k2].chars > 0);
+        let orphan = match next {
+            None => true,
+            Some(&(k2, keep2)) => {
+                !keep2 || (blocks[k2].kind.is_heading() && heading_level(blocks[k2].kind) <= level)
+            }
+        };
+        if orphan {
+            picked[idx].1 = false;
+        }
+    }
+    let title_norms: Vec<String> = titles
+        .iter()
+        .map(|t| normalise_title(t))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (k, keep) in picked {
+        if !keep {
+            continue;
+        }
+        let b = &blocks[k];
+        if out.len() < 3 && b.kind.is_heading() {
+            let h = normalise_title(&b.text);
+            if !h.is_empty()
+                && title_norms
+                    .iter()
+                    .any(|t| *t == h || (h.len() >= 12 && t.contains(&h)))
+            {
+                continue;
+            }
+        }
+        if b.chars >= 20 && !seen.insert(b.text.clone()) {
+            continue;
+        }
+        out.push(b.text.clone());
+    }
+    let got: usize = out.iter().map(|p| count_chars(p) as usize).sum();
+
+    // recall guard: the container missed most of the prose
+    let prose: Vec<&Block> = blocks
+        .iter()
+        .filter(|b| {
+            b.junk == NONE
+                && b.chars >= 60
+                && b.link_density() < 0.3
+                && !b.kind.is_heading()
+                && !is_boiler_line(&b.text)
+        })
+        .collect();
+    let prose_chars: usize = prose.iter().map(|b| b.chars as usize).sum();
+    if got < 200 && prose_chars > 3 * got.max(50) {
+        let mut seen = std::collections::HashSet::new();
+        return prose
+            .into_iter()
+            .filter(|b| seen.insert(b.text.clone()))
+            .map(|b| b.text.clone())
+            .collect();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extract(html: &str) -> String {
+        let dom = Dom::parse(html);
+        let titles: Vec<String> = dom.meta.title.iter().cloned().collect();
+        main_content(&dom, &titles).join("\n\n")
+    }
+
+    const LOREM: &str = "Le service client a répondu après trois semaines, ce qui est bien trop long, \
+        et la panne de la box n'était toujours pas réparée, malgré deux techniciens envoyés sur place.";
+
+    #[test]
+    fn keeps_article_drops_navigation_footer_sidebar() {
+        let html = format!(
+            r##"<html><head><title>Panne de box</title></head><body>
+            <header><nav><ul><li><a href="/">Accueil</a></li><li><a href="/a">Actualités</a></li></ul></nav></header>
+            <div class="sidebar"><h3>Populaires</h3><ul><li><a href="/x">Un autre article très lu aujourd'hui</a></li></ul></div>
+            <article><h1>Panne de box</h1><p>{LOREM}</p><h2>La suite</h2><p>{LOREM} Encore.</p>
+            <blockquote>« Nous sommes désolés », a écrit l'opérateur, sans plus de détails.</blockquote>
+            <div class="share"><a href="#">Facebook</a> <a href="#">Twitter</a></div></article>
+            <div id="comments"><p>Moi aussi j'ai eu ce problème, c'est une honte, vraiment une honte.</p></div>
+            <footer><p>© 2024 Le Journal, tous droits réservés. Mentions légales.</p></footer>
+            </body></html>"##
+        );
+        let text = extract(&html);
+        assert!(text.contains("trois semaines"), "{text}");
+        assert!(text.contains("La suite"), "{text}");
+        assert!(text.contains("Nous sommes désolés"), "{text}");
+        for noise in [
+            "Accueil",
+            "Populaires",
+            "Facebook",
+            "honte",
+            "droits réservés",
+        ] {
+            assert!(!text.contains(noise), "{noise} in {text}");
+        }
+        // the headline is the title, not the text
+        assert!(!text.starts_with("Panne de box"), "{text}");
+    }
+
+    #[test]
+    fn paragraphs_are_separated_by_blank_lines_in_reading_order() {
+        let html = format!(
+            "<div class=post><p>{LOREM} Un.</p><ul><li>{LOREM} Deux.</li></ul><p>{LOREM} Trois.</p></div>"
+        );
+        let text = extract(&html);
+        let parts: Vec<&str> = text.split("\n\n").collect();
+        assert_eq!(parts.len(), 3, "{text}");
+        assert!(
+            parts[0].ends_with("Un.")
+                && parts[1].ends_with("Deux.")
+                && parts[2].ends_with("Trois.")
+        );
+    }
+
+    #[test]
+    fn link_lists_inside_the_article_are_dropped() {
+        let html = format!(
+            r#"<article><p>{LOREM}</p><p>{LOREM} Bis.</p><ul class="links"><li><a href="/1">Lien un vers ailleurs</a></li>
+            <li><a href="/2">Lien deux vers ailleurs</a></li><li><a href="/3">Lien trois vers ailleurs</a></li></ul></article>"#
+        );
+        let text = extract(&html);
+        assert!(text.contains("Bis."));
+        assert!(!text.contains("Lien deux"), "{text}");
+    }
+
+    #[test]
+    fn text_in_divs_with_line_breaks_is_kept() {
+        let html =
+            format!("<body><div id=main>{LOREM}<br>{LOREM}<br><br>{LOREM} Fin.</div></body>");
+        let text = extract(&html);
+        assert!(text.contains("Fin."), "{text}");
+        assert!(text.contains('\n'));
+    }
+
+    #[test]
+    fn empty_and_textless_pages_give_nothing() {
+        assert_eq!(extract(""), "");
+        assert_eq!(extract("<html><body><img src=a.png></body></html>"), "");
+    }
+}
