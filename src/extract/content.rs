@@ -191,23 +191,15 @@ const WEAK_SUBSTR: &[&str] = &[
     "published",
     "author-",
     "infobox",
-    "linkedin",
-    "facebook",
-    "twitter",
-    "pinterest",
-    "whatsapp",
     "contact-info",
     "tooltip",
     "dropdown",
     "teaser",
-    "paywall",
     "jump-link",
     "top-link",
     "caption-credit",
     "image-credit",
     "photo-credit",
-    "hidden-",
-    "-hidden",
     "lightbox",
     "slideshow",
     "carousel",
@@ -238,8 +230,6 @@ const BOILER_TOKENS: &[&str] = &[
     "byline",
     "share",
     "print",
-    "hidden",
-    "hide",
     "related",
     "sponsored",
     "promoted",
@@ -271,6 +261,14 @@ const COMMENT_SUBSTR: &[&str] = &["comment", "disqus", "respond", "replies", "re
 const POSITIVE_SUBSTR: &[&str] = &[
     "article",
     "content",
+    "contenu",
+    "contenido",
+    "conteudo",
+    "inhalt",
+    "texte",
+    "corps",
+    "cuerpo",
+    "chapo",
     "entry",
     "post-body",
     "postbody",
@@ -336,14 +334,14 @@ fn names_body(dom: &Dom, i: usize) -> bool {
         || BODY_SUBSTR.iter().any(|s| h.names.contains(s))
 }
 
-fn kind_of(dom: &Dom, i: usize, holds_body: bool) -> Kind {
+fn kind_of(dom: &Dom, i: usize, holds_body: bool, prose: u32) -> Kind {
     let n = &dom.nodes[i];
     if matches!(n.tag, Tag::Body | Tag::Html | Tag::Main | Tag::Root) {
         return Kind::Neutral;
     }
     let by_tag = matches!(n.tag, Tag::Nav | Tag::Aside | Tag::Footer | Tag::Header);
     let Some(h) = dom.hint(i) else {
-        return if by_tag && !holds_body {
+        return if by_tag && !holds_body && (prose < 3 || matches!(n.tag, Tag::Nav | Tag::Aside)) {
             Kind::Boiler
         } else {
             Kind::Neutral
@@ -383,8 +381,28 @@ fn kind_of(dom: &Dom, i: usize, holds_body: bool) -> Kind {
     ) {
         return Kind::Boiler;
     }
-    if by_tag || STRONG_SUBSTR.iter().any(|s| names.contains(s)) {
+    // embedded posts (tweets, Instagram, Facebook) quoted by the article are content
+    let embed = names.contains("embed") || names.contains("twitter-tweet");
+    if matches!(n.tag, Tag::Nav | Tag::Aside)
+        || (!embed && STRONG_SUBSTR.iter().any(|s| names.contains(s)))
+    {
         return Kind::Boiler;
+    }
+    // navigation, banners and footers do not hold several paragraphs of prose
+    if prose >= 3 {
+        return Kind::Neutral;
+    }
+    if by_tag {
+        return Kind::Boiler;
+    }
+    if names
+        .split_ascii_whitespace()
+        .any(|c| matches!(c, "hidden" | "hide" | "d-none" | "invisible" | "is-hidden"))
+    {
+        return Kind::Boiler;
+    }
+    if n.tag == Tag::Blockquote {
+        return Kind::Neutral;
     }
     let positive = POSITIVE_SUBSTR.iter().any(|s| names.contains(s));
     if !positive
@@ -455,13 +473,22 @@ fn stats(dom: &Dom) -> Stats {
     let n = dom.nodes.len();
     let mut raw = vec![0u32; n];
     let mut kind = vec![Kind::Neutral; n];
-    // raw character counts, for the "never remove most of the page" rule
+    // raw character counts, for the "never remove most of the page" rule, and paragraphs of
+    // prose (long, few links), that boilerplate does not have
+    let mut raw_links = vec![0u32; n];
+    let mut prose = vec![0u32; n];
     for i in (1..n).rev() {
-        if dom.nodes[i].tag == Tag::Text {
-            raw[i] = count_chars(dom.node_text(i));
+        let node = &dom.nodes[i];
+        match node.tag {
+            Tag::Text => raw[i] = count_chars(dom.node_text(i)),
+            Tag::A => raw_links[i] = raw[i],
+            Tag::P if raw[i] >= 100 && raw_links[i] * 5 < raw[i] => prose[i] += 1,
+            _ => {}
         }
-        let p = dom.nodes[i].parent as usize;
+        let p = node.parent as usize;
         raw[p] += raw[i];
+        raw_links[p] += raw_links[i];
+        prose[p] += prose[i];
     }
     // elements holding the article body (by name, or a long `<article>`) are never boilerplate
     let mut holds_body = vec![false; n];
@@ -479,7 +506,7 @@ fn stats(dom: &Dom) -> Stats {
     }
     for i in 0..n {
         if dom.nodes[i].tag != Tag::Text {
-            kind[i] = kind_of(dom, i, holds_body[i]);
+            kind[i] = kind_of(dom, i, holds_body[i], prose[i]);
         }
     }
     let body = dom.find(Tag::Body).unwrap_or(0);
@@ -1009,7 +1036,47 @@ fn clutter(dom: &Dom, st: &Stats, i: usize) -> bool {
             && ld > 0.0)
         || (!is_list && weight < 25 && ld > 0.2 && chars < 1000 && ld > 0.2 + 0.0)
         || (weight >= 25 && ld > 0.5)
-        || (is_list && ld > 0.5 && weight < 25)
+}
+
+/// An `<article>` among other `<article>`s inside the article: teasers of other stories.
+fn card(dom: &Dom, st: &Stats, i: usize) -> bool {
+    if dom.nodes[i].tag != Tag::Article {
+        return false;
+    }
+    if st.chars[i] >= 300 && st.link_density(i) < 0.4 && !other_post(dom, i) {
+        return false;
+    }
+    let Some(p) = parent(dom, i) else {
+        return false;
+    };
+    children(dom, p)
+        .into_iter()
+        .filter(|&c| c != i && dom.nodes[c].tag == Tag::Article)
+        .count()
+        >= 1
+}
+
+/// The `post-1234` id a content management system gives an item in its classes.
+fn post_id(dom: &Dom, i: usize) -> Option<&str> {
+    dom.hint(i)?.names.split_ascii_whitespace().find(|t| {
+        t.strip_prefix("post-")
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+/// An `<article>` inside another that names a different item: another story.
+fn other_post(dom: &Dom, i: usize) -> bool {
+    let Some(mine) = post_id(dom, i) else {
+        return false;
+    };
+    let mut a = parent(dom, i);
+    while let Some(ai) = a {
+        if dom.nodes[ai].tag == Tag::Article {
+            return post_id(dom, ai).is_some_and(|theirs| theirs != mine);
+        }
+        a = parent(dom, ai);
+    }
+    false
 }
 
 const BOILER_LINES: &[&str] = &[
@@ -1076,6 +1143,18 @@ const BOILER_LINES: &[&str] = &[
     "photo",
     "video",
     "vidéo",
+    "text size",
+    "font size",
+    "taille du texte",
+    "listen",
+    "listen to this article",
+    "écouter",
+    "écouter cet article",
+    "save",
+    "bookmark",
+    "reprints",
+    "permalink",
+    "permalien",
 ];
 
 fn is_boiler_line(text: &str) -> bool {
@@ -1109,6 +1188,49 @@ fn normalise_title(s: &str) -> String {
         .collect()
 }
 
+/// Prose just before the region, in the article around it: the standfirst that templates
+/// often keep apart from the body.
+fn ledes(
+    dom: &Dom,
+    blocks: &[Block],
+    region: &[usize],
+    in_region: &dyn Fn(&Block) -> bool,
+) -> Vec<usize> {
+    let mut out = Vec::new();
+    let Some(first) = blocks.iter().position(in_region) else {
+        return out;
+    };
+    let mut around = region[0];
+    for _ in 0..3 {
+        match parent(dom, around) {
+            Some(p) if !is_top(dom, p) => around = p,
+            _ => break,
+        }
+    }
+    let mut skipped = 0;
+    let mut k = first;
+    while k > 0 && out.len() < 3 && skipped < 8 {
+        k -= 1;
+        let b = &blocks[k];
+        if !dom.contains(around, b.first as usize) {
+            break;
+        }
+        if b.junk != NONE {
+            skipped += 1;
+            continue;
+        }
+        if b.chars >= 100 && b.link_density() < 0.2 && !b.kind.is_list() && b.kind != Tag::Li {
+            out.push(k);
+            continue;
+        }
+        if b.link_density() >= 0.5 && b.chars >= 30 {
+            break;
+        }
+        skipped += 1;
+    }
+    out
+}
+
 /// Extracts the main content of a parsed page as paragraphs.
 pub fn main_content(dom: &Dom, titles: &[String]) -> Vec<String> {
     let st = stats(dom);
@@ -1136,7 +1258,9 @@ pub fn main_content(dom: &Dom, titles: &[String]) -> Vec<String> {
         let mut j = r + 1;
         while j < end {
             let node = &dom.nodes[j];
-            if node.tag != Tag::Text && (st.kind[j] != Kind::Neutral || clutter(dom, &st, j)) {
+            if node.tag != Tag::Text
+                && (st.kind[j] != Kind::Neutral || clutter(dom, &st, j) || card(dom, &st, j))
+            {
                 removed[j] = true;
                 j = node.end as usize;
             } else {
@@ -1150,10 +1274,47 @@ pub fn main_content(dom: &Dom, titles: &[String]) -> Vec<String> {
         gone[i] = removed[i] || gone[dom.nodes[i].parent as usize];
     }
     let in_region = |b: &Block| region.iter().any(|&r| dom.contains(r, b.first as usize));
+    let ledes = ledes(dom, &blocks, &region, &in_region);
 
+    if let Some(needle) = std::env::var_os("VIGIE_DEBUG_FIND") {
+        let needle = needle.to_string_lossy().to_string();
+        for b in blocks.iter().filter(|b| b.text.contains(&needle)) {
+            eprintln!(
+                "FOUND in block owner {} first {} junk {} gone {} in_region {} ld {} chars {}: {:?}",
+                b.owner,
+                b.first,
+                b.junk as i64,
+                gone[b.first as usize],
+                in_region(b),
+                b.link_density(),
+                b.chars,
+                &b.text[..b.text.len().min(80)]
+            );
+            let mut a = b.first;
+            while a != NONE {
+                let ai = a as usize;
+                eprintln!(
+                    "   {ai} {:?} {:?} kind {:?} removed {} score {} chars {} ld {:.2} clutter {}",
+                    dom.nodes[ai].tag,
+                    dom.hint(ai).map(|h| h.names.as_str()),
+                    st.kind[ai],
+                    removed[ai],
+                    sc.score[ai],
+                    st.chars[ai],
+                    st.link_density(ai),
+                    clutter(dom, &st, ai)
+                );
+                a = dom.nodes[ai].parent;
+            }
+        }
+    }
     // keep/drop per block, in order
     let mut picked: Vec<(usize, bool)> = Vec::new();
     for (k, b) in blocks.iter().enumerate() {
+        if ledes.contains(&k) {
+            picked.push((k, !is_boiler_line(&b.text)));
+            continue;
+        }
         if !in_region(b) {
             continue;
         }

@@ -568,7 +568,16 @@ impl Dom {
                         dom.collect_dropped(node, el);
                         continue;
                     }
-                    let tag = Tag::from_name(name);
+                    let mut tag = Tag::from_name(name);
+                    if tag == Tag::A
+                        && el.attr("href").is_none_or(|h| {
+                            let h = h.trim_start();
+                            h.starts_with("mailto:") || h.starts_with("tel:")
+                        })
+                    {
+                        // an address or an anchor is text, not a way out of the page
+                        tag = Tag::Other;
+                    }
                     let i = dom.nodes.len();
                     let hint = match make_hint(el) {
                         Some(h) => {

@@ -42,7 +42,7 @@ pub fn extract_body(body: &[u8], url: Option<&str>) -> Result<Value, ExtractErro
     }
     if !looks_like_html(body) {
         return Err(ExtractError::Unrecognised(
-            "no HTML markup in the first kilobytes".into(),
+            "no HTML markup in its first 64 kB".into(),
         ));
     }
     let text = decode_html(body, None);
@@ -52,9 +52,9 @@ pub fn extract_body(body: &[u8], url: Option<&str>) -> Result<Value, ExtractErro
         "canonical": p.canonical}))
 }
 
-/// Whether a body reads as HTML: text (not binary) with tags in its first kilobytes.
+/// Whether a body reads as HTML: text (not binary) with tags in its first 64 kB.
 pub fn looks_like_html(body: &[u8]) -> bool {
-    let head = &body[..body.len().min(4096)];
+    let head = &body[..body.len().min(64 * 1024)];
     let (head, bom) = match encoding_rs::Encoding::for_bom(head) {
         Some((enc, n)) if enc != encoding_rs::UTF_8 => {
             return enc.decode_without_bom_handling(&head[n..]).0.contains('<');
@@ -89,6 +89,11 @@ pub fn looks_like_html(body: &[u8]) -> bool {
         || has(b"<a ")
         || has(b"<table")
         || has(b"<script")
+        || has(b"<style")
+        || has(b"<link ")
+        || has(b"<section")
+        || has(b"<img ")
+        || has(b"<ul")
         || has(b"<!--")
 }
 
