@@ -8,6 +8,7 @@ pub mod feed;
 pub mod meta;
 pub mod page;
 pub mod url;
+pub mod xml;
 
 use serde_json::{json, Value};
 
@@ -97,14 +98,14 @@ pub fn looks_like_html(body: &[u8]) -> bool {
         || has(b"<!--")
 }
 
-/// Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.
+/// Plain text of an HTML fragment: tags dropped (with what scripts, styles and hidden
+/// elements hold), entities decoded, whitespace collapsed to single spaces.
 pub fn html_to_text(fragment: &str) -> String {
     if !fragment.contains('<') && !fragment.contains('&') {
-        return fragment.split_whitespace().collect::<Vec<_>>().join(" ");
+        return dom::collapse_ws(fragment);
     }
-    let frag = scraper::Html::parse_fragment(fragment);
-    let text: String = frag.root_element().text().collect::<Vec<_>>().join(" ");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let d = dom::Dom::parse(fragment);
+    d.subtree_text(0)
 }
 
 /// Decodes an HTML body to text: the byte-order mark wins, then the `charset` of the
