@@ -1157,8 +1157,46 @@ const BOILER_LINES: &[&str] = &[
     "permalien",
 ];
 
+/// Beginnings of short metadata lines: credits, categories, update stamps.
+const BOILER_PREFIXES: &[&str] = &[
+    "credit:",
+    "credits:",
+    "crédit:",
+    "crédits:",
+    "crédit photo",
+    "crédits photo",
+    "photo credit",
+    "image credit",
+    "photo:",
+    "image:",
+    "category:",
+    "categories:",
+    "catégorie:",
+    "catégories:",
+    "tags:",
+    "tagged:",
+    "tagged with",
+    "mots-clés:",
+    "mots clés:",
+    "filed under",
+    "posted in",
+    "classé dans",
+    "last modified",
+    "last updated",
+    "updated:",
+    "mis à jour le",
+    "release date",
+    "published:",
+    "publié le",
+    "share this",
+    "partager sur",
+    "follow us",
+    "suivez-nous",
+];
+
 fn is_boiler_line(text: &str) -> bool {
-    if text.chars().count() > 40 {
+    let chars = text.chars().count();
+    if chars > 60 {
         return false;
     }
     let t: String = text
@@ -1166,7 +1204,79 @@ fn is_boiler_line(text: &str) -> bool {
         .trim_end_matches([':', '.', '!', '…', ' ', '»', '›', '>'])
         .trim_start_matches(['«', '‹', '<', ' '])
         .to_lowercase();
-    BOILER_LINES.contains(&t.as_str())
+    if chars <= 40 && BOILER_LINES.contains(&t.as_str()) {
+        return true;
+    }
+    // "Credit : X", "Tags: a, b": compare with the space before colons removed
+    let lower = text
+        .trim()
+        .to_lowercase()
+        .replace(" :", ":")
+        .replace('\u{a0}', " ");
+    BOILER_PREFIXES.iter().any(|p| lower.starts_with(p))
+}
+
+/// Captions of pictures: under a `<figcaption>` or an element named as a caption.
+fn is_caption(dom: &Dom, b: &Block) -> bool {
+    let mut a = b.first;
+    for _ in 0..4 {
+        a = dom.nodes[a as usize].parent;
+        if a == NONE {
+            return false;
+        }
+        let ai = a as usize;
+        if dom.nodes[ai].tag == Tag::Figcaption
+            || dom
+                .hint(ai)
+                .is_some_and(|h| h.names.contains("caption") || h.names.contains("credit"))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Calls to action that close articles: subscribe, follow, download the app, support us.
+const CALLS_TO_ACTION: &[&str] = &[
+    "subscribe",
+    "subscriber",
+    "sign up",
+    "signing up",
+    "newsletter",
+    "follow us",
+    "follow the",
+    "download the",
+    "our app",
+    "support our",
+    "support us",
+    "donate",
+    "if you enjoyed",
+    "if you liked",
+    "log in",
+    "abonnez-vous",
+    "abonner",
+    "abonné",
+    "inscrivez-vous",
+    "lettre d'information",
+    "lettre d’information",
+    "suivez-nous",
+    "téléchargez",
+    "soutenez",
+    "faites un don",
+    "not responsible for the opinions",
+    "submit your letter",
+    "this post contains references to products",
+    "we recommend the best products",
+    "never miss",
+    "do you want to be informed",
+];
+
+fn is_call_to_action(text: &str) -> bool {
+    if text.chars().count() > 300 {
+        return false;
+    }
+    let lower = text.to_lowercase();
+    CALLS_TO_ACTION.iter().any(|c| lower.contains(c))
 }
 
 fn heading_level(t: Tag) -> u8 {
@@ -1308,6 +1418,21 @@ pub fn main_content(dom: &Dom, titles: &[String]) -> Vec<String> {
             }
         }
     }
+    // captions go, unless they are what the page is about (a gallery, a slideshow)
+    let (mut caption_chars, mut region_chars) = (0u32, 0u32);
+    let captions: Vec<bool> = blocks
+        .iter()
+        .map(|b| {
+            let live = in_region(b) && !gone[b.first as usize];
+            let c = live && is_caption(dom, b);
+            if live {
+                region_chars += b.chars;
+                caption_chars += if c { b.chars } else { 0 };
+            }
+            c
+        })
+        .collect();
+    let drop_captions = caption_chars * 2 < region_chars;
     // keep/drop per block, in order
     let mut picked: Vec<(usize, bool)> = Vec::new();
     for (k, b) in blocks.iter().enumerate() {
@@ -1315,7 +1440,7 @@ pub fn main_content(dom: &Dom, titles: &[String]) -> Vec<String> {
             picked.push((k, !is_boiler_line(&b.text)));
             continue;
         }
-        if !in_region(b) {
+        if !in_region(b) || captions[k] && drop_captions {
             continue;
         }
         let keep = !gone[b.first as usize]
@@ -1371,6 +1496,13 @@ pub fn main_content(dom: &Dom, titles: &[String]) -> Vec<String> {
             continue;
         }
         out.push(b.text.clone());
+    }
+    // calls to action around the text
+    while out.len() > 1 && out.last().is_some_and(|p| is_call_to_action(p)) {
+        out.pop();
+    }
+    while out.len() > 1 && is_call_to_action(&out[0]) {
+        out.remove(0);
     }
     let got: usize = out.iter().map(|p| count_chars(p) as usize).sum();
 
