@@ -354,12 +354,7 @@ fn kind_of(dom: &Dom, i: usize, holds_body: bool, prose: u32) -> Kind {
         return Kind::Comments;
     }
     let names = h.names.as_str();
-    let commentary = names.contains("commentary") || names.contains("comment-free");
-    if !commentary
-        && !holds_body
-        && COMMENT_SUBSTR.iter().any(|s| names.contains(s))
-        && !names.contains("no-comment")
-    {
+    if !holds_body && is_comment_name(names) {
         return Kind::Comments;
     }
     if holds_body {
@@ -414,8 +409,17 @@ fn kind_of(dom: &Dom, i: usize, holds_body: bool, prose: u32) -> Kind {
     Kind::Neutral
 }
 
-fn is_negative(names: &str) -> bool {
+/// Names of comment sections (not of commentary, nor of live commentary, which are articles).
+fn is_comment_name(names: &str) -> bool {
     COMMENT_SUBSTR.iter().any(|s| names.contains(s))
+        && !names.contains("commentary")
+        && !names.contains("comment-free")
+        && !names.contains("no-comment")
+        && !tokens(names).any(|t| t == "live" || t == "liveblog" || t == "direct")
+}
+
+fn is_negative(names: &str) -> bool {
+    is_comment_name(names)
         || STRONG_SUBSTR.iter().any(|s| names.contains(s))
         || WEAK_SUBSTR.iter().any(|s| names.contains(s))
         || tokens(names).any(|t| BOILER_TOKENS.contains(&t))
@@ -1329,7 +1333,12 @@ fn ledes(
             skipped += 1;
             continue;
         }
-        if b.chars >= 100 && b.link_density() < 0.2 && !b.kind.is_list() && b.kind != Tag::Li {
+        if b.chars >= 100
+            && b.link_density() < 0.2
+            && !b.kind.is_list()
+            && !b.kind.is_heading()
+            && b.kind != Tag::Li
+        {
             out.push(k);
             continue;
         }
