@@ -1302,6 +1302,54 @@ fn normalise_title(s: &str) -> String {
         .collect()
 }
 
+/// A container's signature: its tag and class names, digits dropped (`article-section-2`).
+fn signature(dom: &Dom, i: usize) -> Option<(Tag, String)> {
+    let h = dom.hint(i)?;
+    let class: Vec<String> = h
+        .names
+        .split_ascii_whitespace()
+        .map(|t| {
+            t.chars()
+                .filter(|c| !c.is_ascii_digit())
+                .collect::<String>()
+        })
+        .filter(|t| t.len() > 1)
+        .collect();
+    if class.is_empty() {
+        return None;
+    }
+    Some((dom.nodes[i].tag, class.join(" ")))
+}
+
+/// Bodies split around advertisements into containers of the same kind: the other parts.
+fn split_parts(dom: &Dom, st: &Stats, region: &[usize]) -> Vec<usize> {
+    let sigs: Vec<(Tag, String)> = region.iter().filter_map(|&r| signature(dom, r)).collect();
+    if sigs.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut i = 1;
+    let n = dom.nodes.len();
+    while i < n {
+        let inside = region
+            .iter()
+            .any(|&r| dom.contains(r, i) || dom.contains(i, r));
+        if !inside
+            && st.junk[i] == NONE
+            && dom.nodes[i].tag != Tag::Text
+            && st.chars[i] >= 50
+            && st.link_density(i) < 0.3
+            && signature(dom, i).is_some_and(|s| sigs.contains(&s))
+        {
+            out.push(i);
+            i = dom.nodes[i].end as usize;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
 /// Prose just before the region, in the article around it: the standfirst that templates
 /// often keep apart from the body.
 fn ledes(
@@ -1355,7 +1403,10 @@ pub fn main_content(dom: &Dom, titles: &[String]) -> Vec<String> {
     let st = stats(dom);
     let blocks = blocks(dom, &st);
     let sc = score_candidates(dom, &st, &blocks);
-    let region = choose_region(dom, &st, &sc);
+    let mut region = choose_region(dom, &st, &sc);
+    let parts = split_parts(dom, &st, &region);
+    region.extend(parts);
+    region.sort_unstable();
     if std::env::var_os("VIGIE_DEBUG_EXTRACT").is_some() {
         for &r in &region {
             eprintln!(

@@ -482,6 +482,13 @@ fn make_hint(el: &scraper::node::Element) -> Option<Hint> {
         names.push_str(id);
     }
     names.make_ascii_lowercase();
+    if names.contains("widget") {
+        // page builders call every block a widget: that says nothing about the block
+        names = names
+            .replace("elementor-widget", "elementor")
+            .replace("widget-container", "container")
+            .replace("widget-wrap", "wrap");
+    }
     Some(Hint {
         names,
         role: role.trim().to_ascii_lowercase(),
