@@ -1243,13 +1243,13 @@ fn is_caption(dom: &Dom, b: &Block) -> bool {
 /// Calls to action that close articles: subscribe, follow, download the app, support us.
 const CALLS_TO_ACTION: &[&str] = &[
     "subscribe",
-    "subscriber",
     "sign up",
     "signing up",
     "newsletter",
     "follow us",
     "follow the",
     "download the",
+    "download our",
     "our app",
     "support our",
     "support us",
@@ -1258,8 +1258,9 @@ const CALLS_TO_ACTION: &[&str] = &[
     "if you liked",
     "log in",
     "abonnez-vous",
-    "abonner",
-    "abonné",
+    "s'abonner",
+    "s’abonner",
+    "déjà abonné",
     "inscrivez-vous",
     "lettre d'information",
     "lettre d’information",
@@ -1280,7 +1281,14 @@ fn is_call_to_action(text: &str) -> bool {
         return false;
     }
     let lower = text.to_lowercase();
-    CALLS_TO_ACTION.iter().any(|c| lower.contains(c))
+    // whole words only: "subscribe" is a call, "subscribers" is a topic
+    CALLS_TO_ACTION.iter().any(|c| {
+        lower.match_indices(c).any(|(i, _)| {
+            let before = lower[..i].chars().next_back();
+            let after = lower[i + c.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+    })
 }
 
 fn heading_level(t: Tag) -> u8 {

@@ -3,6 +3,7 @@
 
 pub mod content;
 pub mod date;
+pub mod dedup;
 pub mod dom;
 pub mod feed;
 pub mod meta;
