@@ -1545,6 +1545,8 @@ pub fn main_content(dom: &Dom, titles: &[String]) -> Vec<String> {
         .collect();
     let mut out: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    // cells of one table row make one line
+    let mut last_row = NONE;
     for (k, keep) in picked {
         if !keep {
             continue;
@@ -1563,7 +1565,19 @@ pub fn main_content(dom: &Dom, titles: &[String]) -> Vec<String> {
         if b.chars >= 20 && !seen.insert(b.text.clone()) {
             continue;
         }
-        out.push(b.text.clone());
+        let row = if matches!(b.kind, Tag::Td | Tag::Th) {
+            dom.nodes[b.owner as usize].parent
+        } else {
+            NONE
+        };
+        match out.last_mut() {
+            Some(line) if row != NONE && row == last_row => {
+                line.push_str(" | ");
+                line.push_str(&b.text);
+            }
+            _ => out.push(b.text.clone()),
+        }
+        last_row = row;
     }
     // calls to action around the text
     while out.len() > 1 && out.last().is_some_and(|p| is_call_to_action(p)) {

@@ -110,8 +110,10 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
             return plausible(t.with_timezone(&Utc));
         }
     }
-    // RFC 2822 without a zone, or with a zone name chrono does not know: read as UTC
+    // RFC 2822 without a zone, or with a zone name chrono does not know: a known name gives
+    // its offset, an unknown one reads as UTC
     let no_zone = strip_zone_name(s);
+    let offset_minutes = zone_offset(&s[no_zone.len()..]);
     for f in [
         "%a, %d %b %Y %H:%M:%S",
         "%a, %d %b %Y %H:%M",
@@ -122,6 +124,7 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         "%Y/%m/%d %H:%M",
     ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(no_zone, f) {
+            let t = t - chrono::Duration::minutes(offset_minutes);
             return plausible(Utc.from_utc_datetime(&t));
         }
     }
@@ -129,6 +132,28 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         return plausible(Utc.from_utc_datetime(&t));
     }
     textual(s)
+}
+
+/// Offsets of zone abbreviations chrono's RFC 2822 parser does not know, in minutes east.
+fn zone_offset(zone: &str) -> i64 {
+    match zone.trim().to_ascii_uppercase().as_str() {
+        "CET" | "MET" | "WEST" | "BST" => 60,
+        "CEST" | "MEST" | "EET" | "SAST" => 120,
+        "EEST" | "MSK" => 180,
+        "IST" => 330,
+        "HKT" | "SGT" | "AWST" => 480,
+        "JST" | "KST" => 540,
+        "AEST" => 600,
+        "AEDT" => 660,
+        "NZST" => 720,
+        "NZDT" => 780,
+        "AKST" => -540,
+        "AKDT" => -480,
+        "HST" => -600,
+        "AST" => -240,
+        "ADT" | "BRT" => -180,
+        _ => 0,
+    }
 }
 
 /// Drops a trailing alphabetic zone name (`EST`, `CEST`, `GMT+1`…).
@@ -246,7 +271,15 @@ mod tests {
         );
         assert_eq!(
             t("Tue, 19 Nov 2019 10:00:00 CEST").unwrap(),
-            "2019-11-19T10:00:00Z"
+            "2019-11-19T08:00:00Z"
+        );
+        assert_eq!(
+            t("Sat, 2 Mar 2024 10:00:00 CET").unwrap(),
+            "2024-03-02T09:00:00Z"
+        );
+        assert_eq!(
+            t("Sat, 2 Mar 2024 10:00:00 XYZ").unwrap(),
+            "2024-03-02T10:00:00Z"
         );
         assert_eq!(
             t("19 Nov 2019 10:00:00 +0000").unwrap(),

@@ -109,6 +109,9 @@ pub fn decode_xml(body: &[u8]) -> String {
         Some(e) if e == encoding_rs::UTF_8 && std::str::from_utf8(body).is_err() => {
             encoding_rs::WINDOWS_1252
         }
+        // UTF-8 labelled as a one-byte encoding: multi-byte sequences that happen to be
+        // valid UTF-8 are next to impossible in Latin-1 text
+        Some(e) if e.is_single_byte() && super::is_utf8_beyond_ascii(body) => encoding_rs::UTF_8,
         Some(e) => e,
         None if std::str::from_utf8(body).is_ok() => encoding_rs::UTF_8,
         None => encoding_rs::WINDOWS_1252,

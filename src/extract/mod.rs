@@ -131,6 +131,13 @@ pub fn decode_html(body: &[u8], content_type: Option<&str>) -> String {
                 encoding_rs::WINDOWS_1252
             }
         });
+    // UTF-8 labelled as a one-byte encoding (a server default, a copied template): valid
+    // multi-byte sequences are next to impossible in Latin-1 text
+    let enc = if enc.is_single_byte() && is_utf8_beyond_ascii(body) {
+        encoding_rs::UTF_8
+    } else {
+        enc
+    };
     // a page that says UTF-16 in its meta but has no BOM is ASCII-compatible text that lies
     let enc = if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
         encoding_rs::UTF_8
@@ -138,6 +145,11 @@ pub fn decode_html(body: &[u8], content_type: Option<&str>) -> String {
         enc
     };
     enc.decode_without_bom_handling(body).0.into_owned()
+}
+
+/// Whether `body` is valid UTF-8 with at least one non-ASCII character.
+pub fn is_utf8_beyond_ascii(body: &[u8]) -> bool {
+    !body.is_ascii() && std::str::from_utf8(body).is_ok()
 }
 
 /// The `charset` parameter of a Content-Type value.

@@ -291,6 +291,8 @@ pub fn parse(input: &str) -> Doc {
             if doc.els.len() >= MAX_ELEMENTS || stack.len() > MAX_DEPTH {
                 continue;
             }
+            recover_unclosed(&mut stack, &doc, &tag.qname);
+            let cur = stack.last().map_or(0, |o| o.el);
             let mut decls = Vec::new();
             for (k, v) in &tag.attrs {
                 if k == "xmlns" {
@@ -344,6 +346,72 @@ pub fn parse(input: &str) -> Doc {
         }
     }
     doc
+}
+
+/// Feed fields that hold text, never other fields.
+fn is_text_field(name: &str) -> bool {
+    matches!(
+        name,
+        "title"
+            | "link"
+            | "pubdate"
+            | "guid"
+            | "author"
+            | "category"
+            | "comments"
+            | "creator"
+            | "date"
+            | "published"
+            | "updated"
+            | "id"
+            | "description"
+            | "summary"
+            | "language"
+            | "lastbuilddate"
+    )
+}
+
+/// Feed fields: starting one closes an unclosed text field (`<title>One<link>…`).
+fn is_field(name: &str) -> bool {
+    is_text_field(name)
+        || matches!(
+            name,
+            "item" | "entry" | "enclosure" | "content" | "encoded" | "source" | "channel"
+        )
+}
+
+fn local(qname: &str) -> String {
+    qname
+        .rsplit(':')
+        .next()
+        .unwrap_or(qname)
+        .to_ascii_lowercase()
+}
+
+/// Closes what an ill-formed feed left open before a new element: a text field before
+/// another field, an item before the next item.
+fn recover_unclosed(stack: &mut Vec<Open>, doc: &Doc, qname: &str) {
+    let name = local(qname);
+    if name == "item" || name == "entry" {
+        if let Some(k) = stack
+            .iter()
+            .rposition(|o| o.el != 0 && matches!(doc.els[o.el].name.as_str(), "item" | "entry"))
+        {
+            stack.truncate(k);
+            return;
+        }
+    }
+    if is_field(&name) {
+        while stack.len() > 1 {
+            let top = &doc.els[stack[stack.len() - 1].el];
+            if is_text_field(&top.name) && top.children.iter().all(|c| matches!(c, Child::Text(_)))
+            {
+                stack.pop();
+            } else {
+                break;
+            }
+        }
+    }
 }
 
 struct RawTag {
