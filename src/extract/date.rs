@@ -48,6 +48,58 @@ const MONTHS: &[(&str, u32)] = &[
     ("nov", 11),
     ("dec", 12),
     ("déc", 12),
+    // Italian, Spanish, German, Portuguese
+    ("gennaio", 1),
+    ("febbraio", 2),
+    ("marzo", 3),
+    ("aprile", 4),
+    ("maggio", 5),
+    ("giugno", 6),
+    ("luglio", 7),
+    ("agosto", 8),
+    ("settembre", 9),
+    ("ottobre", 10),
+    ("dicembre", 12),
+    ("gen", 1),
+    ("mag", 5),
+    ("giu", 6),
+    ("lug", 7),
+    ("ago", 8),
+    ("set", 9),
+    ("ott", 10),
+    ("dic", 12),
+    ("enero", 1),
+    ("febrero", 2),
+    ("abril", 4),
+    ("mayo", 5),
+    ("junio", 6),
+    ("julio", 7),
+    ("septiembre", 9),
+    ("octubre", 10),
+    ("noviembre", 11),
+    ("diciembre", 12),
+    ("ene", 1),
+    ("abr", 4),
+    ("januar", 1),
+    ("februar", 2),
+    ("märz", 3),
+    ("mrz", 3),
+    ("juni", 6),
+    ("juli", 7),
+    ("oktober", 10),
+    ("dezember", 12),
+    ("okt", 10),
+    ("dez", 12),
+    ("janeiro", 1),
+    ("fevereiro", 2),
+    ("março", 3),
+    ("maio", 5),
+    ("junho", 6),
+    ("julho", 7),
+    ("setembro", 9),
+    ("outubro", 10),
+    ("novembro", 11),
+    ("dezembro", 12),
 ];
 
 fn month(word: &str) -> Option<u32> {
@@ -173,45 +225,124 @@ fn strip_zone_name(s: &str) -> &str {
     t
 }
 
-/// Dates in words or with slashes: `2019/11/19`, `2003-12`, `November 19, 2019`,
-/// `19 novembre 2019`, `Tuesday 19 Nov 2019`.
+/// A time of day: `10:00`, `10:00:00`, `10:00:00.123`.
+fn time_of_day(t: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = t.split(':');
+    let h: u32 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let sec: u32 = match parts.next() {
+        Some(x) => x.split('.').next()?.parse().ok()?,
+        None => 0,
+    };
+    (parts.next().is_none() && h < 24 && m < 60 && sec < 61).then_some((h, m, sec))
+}
+
+/// A zone: `+0100`, `-05:00`, `Z`, `GMT`, `EST`, `CEST`… in minutes east of UTC.
+fn zone(t: &str) -> Option<i64> {
+    if let Some(rest) = t.strip_prefix(['+', '-']) {
+        let digits: String = rest.chars().filter(|c| *c != ':').collect();
+        if digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            let h: i64 = digits[..2].parse().ok()?;
+            let m: i64 = digits[2..].parse().ok()?;
+            let v = h * 60 + m;
+            return Some(if t.starts_with('-') { -v } else { v });
+        }
+        return None;
+    }
+    let up = t.to_ascii_uppercase();
+    let named = match up.as_str() {
+        "Z" | "UT" | "UTC" | "GMT" | "WET" => 0,
+        "EST" | "CDT" => -300,
+        "EDT" => -240,
+        "CST" => -360,
+        "MST" => -420,
+        "MDT" => -360,
+        "PST" => -480,
+        "PDT" => -420,
+        _ => {
+            let v = zone_offset(&up);
+            if v == 0 {
+                return None;
+            }
+            v
+        }
+    };
+    Some(named)
+}
+
+/// Dates in words or with slashes, times and zones in any order: `2019/11/19`, `2003-12`,
+/// `November 19, 2019`, `19 novembre 2019`, `mer, 16 nov 2022 00:38:15 +0100`.
 fn textual(s: &str) -> Option<DateTime<Utc>> {
-    let words: Vec<&str> = s
-        .split(|c: char| c.is_whitespace() || c == ',' || c == '/' || c == '-' || c == '.')
+    let toks: Vec<&str> = s
+        .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|w| !w.is_empty())
-        .take(8)
+        .take(10)
         .collect();
     let num = |w: &str| -> Option<u32> {
-        let d = w.trim_end_matches(|c: char| c.is_ascii_alphabetic()); // 19th, 1er
+        let d = w.trim_end_matches(|c: char| c.is_alphabetic() || c == '.'); // 19th, 1er, 19.
         (!d.is_empty() && d.len() <= 4 && d.bytes().all(|b| b.is_ascii_digit()))
             .then(|| d.parse().ok())
             .flatten()
     };
-    // numeric forms
-    if words.len() >= 2 && words.iter().take(3).all(|w| num(w).is_some()) {
-        let a = num(words[0])?;
-        let b = num(words[1])?;
-        let c = words.get(2).and_then(|w| num(w));
-        return match (a, b, c) {
-            (y, m, Some(d)) if y > 1000 => ymd(y as i32, m, d),
-            (y, m, None) if y > 1000 && words.len() == 2 => ymd(y as i32, m, 1),
-            // day first, as written in French and in most of the world
-            (d, m, Some(y)) if y > 1000 && m <= 12 => ymd(y as i32, m, d),
-            (m, d, Some(y)) if y > 1000 => ymd(y as i32, m, d),
-            _ => None,
-        };
-    }
-    let mut y = None;
-    let mut m = None;
-    let mut d = None;
-    for w in &words {
-        if let Some(mm) = month(w) {
-            if m.is_none() {
-                m = Some(mm);
+    let (mut y, mut m, mut d) = (None, None, None);
+    let mut time = None;
+    let mut offset = None;
+    let mut pm = None;
+    for t in &toks {
+        match t.to_ascii_lowercase().trim_end_matches('.') {
+            "pm" | "p.m" => {
+                pm = Some(true);
+                continue;
             }
+            "am" | "a.m" => {
+                pm = Some(false);
+                continue;
+            }
+            _ => {}
+        }
+        // a time, possibly with its zone glued on
+        if t.contains(':') {
+            let cut = t[1..]
+                .find(['+', '-', 'Z'])
+                .map(|i| i + 1)
+                .unwrap_or(t.len());
+            if let Some(tm) = time_of_day(&t[..cut]) {
+                time = Some(tm);
+                if cut < t.len() {
+                    offset = zone(&t[cut..]);
+                }
+                continue;
+            }
+        }
+        if let Some(z) = zone(t) {
+            if time.is_some() || t.starts_with(['+', '-']) {
+                offset = Some(z);
+                continue;
+            }
+        }
+        if let Some(mm) = month(t) {
+            m = m.or(Some(mm));
             continue;
         }
-        if let Some(n) = num(w) {
+        let parts: Vec<&str> = t.split(['/', '-', '.']).filter(|p| !p.is_empty()).collect();
+        if parts.len() >= 2 && parts.iter().all(|p| num(p).is_some()) {
+            let a = num(parts[0])?;
+            let b = num(parts[1])?;
+            let c = parts.get(2).and_then(|p| num(p));
+            let (yy, mm, dd) = match (a, b, c) {
+                (yy, mm, Some(dd)) if yy > 1000 => (yy, mm, dd),
+                (yy, mm, None) if yy > 1000 => (yy, mm, 1),
+                // day first, as written in French and in most of the world
+                (dd, mm, Some(yy)) if yy > 1000 && mm <= 12 => (yy, mm, dd),
+                (mm, dd, Some(yy)) if yy > 1000 => (yy, mm, dd),
+                _ => return None,
+            };
+            y = Some(yy as i32);
+            m = Some(mm);
+            d = Some(dd);
+            continue;
+        }
+        if let Some(n) = num(t) {
             if n > 1000 && y.is_none() {
                 y = Some(n as i32);
             } else if (1..=31).contains(&n) && d.is_none() {
@@ -219,7 +350,15 @@ fn textual(s: &str) -> Option<DateTime<Utc>> {
             }
         }
     }
-    ymd(y?, m?, d.unwrap_or(1))
+    let date = NaiveDate::from_ymd_opt(y?, m?, d.unwrap_or(1))?;
+    let (mut h, mi, sec) = time.unwrap_or((0, 0, 0));
+    match pm {
+        Some(true) if h < 12 => h += 12,
+        Some(false) if h == 12 => h = 0,
+        _ => {}
+    }
+    let t = date.and_hms_opt(h, mi, sec)? - chrono::Duration::minutes(offset.unwrap_or(0));
+    plausible(Utc.from_utc_datetime(&t))
 }
 
 /// A date written in a URL path: `/2019/11/19/` or `/2019-11-19/`.
@@ -296,6 +435,16 @@ mod tests {
         assert_eq!(t("1er août 2020").unwrap(), "2020-08-01T00:00:00Z");
         assert_eq!(t("2019/11/19").unwrap(), "2019-11-19T00:00:00Z");
         assert_eq!(t("19/11/2019").unwrap(), "2019-11-19T00:00:00Z");
+        assert_eq!(
+            t("mer, 16 nov 2022 00:38:15 +0100").unwrap(),
+            "2022-11-15T23:38:15Z"
+        );
+        assert_eq!(
+            t("5 mars 2024 à 08:30 CET").unwrap(),
+            "2024-03-05T07:30:00Z"
+        );
+        assert_eq!(t("Mar 5, 2024 8:30 PM").unwrap(), "2024-03-05T20:30:00Z");
+        assert_eq!(t("Mar 5, 2024 12:10 a.m.").unwrap(), "2024-03-05T00:10:00Z");
     }
 
     #[test]

@@ -154,7 +154,7 @@ fn first_element(s: &str) -> Option<String> {
 }
 
 fn is_feed_root(name: &str) -> bool {
-    matches!(name, "rss" | "rdf" | "feed" | "channel")
+    matches!(name, "rss" | "rdf" | "feed" | "channel" | "entry")
 }
 
 /// Whether a body looks like a feed (by its first element, or a JSON Feed's version).
@@ -603,7 +603,7 @@ fn read_xml(body: &[u8], base_url: Option<&str>) -> Result<ParsedFeed, FeedError
             .map(|r| format!("the root element is <{}>", doc.els[r].name))
             .unwrap_or_else(|| "no XML element".to_string());
         return Err(FeedError::NotAFeed(format!(
-            "{name}, not rss, rdf:RDF, feed or channel"
+            "{name}, not rss, rdf:RDF, feed, entry or channel"
         )));
     };
     let r = Reader {
@@ -618,6 +618,23 @@ fn read_xml(body: &[u8], base_url: Option<&str>) -> Result<ParsedFeed, FeedError
     };
     let channel_link = r.link(channel, None);
     let mut items = Vec::new();
+    if doc.els[root].name == "entry" {
+        // an Atom entry document: a feed of one
+        let item = FeedItem {
+            url: r.link(root, None),
+            title: r.title(root),
+            text: r.item_text(root),
+            published: r.date(root),
+            author: r.author(root),
+        };
+        return Ok(ParsedFeed {
+            title: String::new(),
+            lang: doc
+                .attr(root, "xml:lang")
+                .and_then(super::meta::normalise_lang),
+            items: vec![item],
+        });
+    }
     collect_items(&r, channel, &mut items);
     if channel != root {
         collect_items(&r, root, &mut items);
