@@ -124,7 +124,7 @@ pub fn decode_xml(body: &[u8]) -> String {
 
 /// The local name of the first element of an XML text, comments, declarations and doctype
 /// skipped.
-fn first_element(s: &str) -> Option<String> {
+pub(crate) fn first_element(s: &str) -> Option<String> {
     let mut rest = s.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
     for _ in 0..64 {
         rest = rest.trim_start();

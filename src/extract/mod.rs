@@ -47,11 +47,29 @@ pub fn extract_body(body: &[u8], url: Option<&str>) -> Result<Value, ExtractErro
             "no HTML markup in its first 64 kB".into(),
         ));
     }
+    if let Some(root) = other_xml_root(body) {
+        return Err(ExtractError::Unrecognised(format!(
+            "an XML document whose root is <{root}>"
+        )));
+    }
     let text = decode_html(body, None);
     let p = page::extract_page(&text, url);
     Ok(json!({"kind": "page", "title": p.title, "text": p.text,
         "published": p.published.map(|d| d.to_rfc3339()), "author": p.author, "lang": p.lang,
         "canonical": p.canonical}))
+}
+
+/// The root of an XML document that is not (X)HTML: an OPML list, a sitemap, an SVG…
+fn other_xml_root(body: &[u8]) -> Option<String> {
+    let head = feed::decode_xml(&body[..body.len().min(4096)]);
+    let t = head.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    let root = feed::first_element(t)?;
+    let xml_decl = t.starts_with("<?xml");
+    let known_xml = matches!(
+        root.as_str(),
+        "opml" | "urlset" | "sitemapindex" | "svg" | "kml" | "gpx" | "outline" | "soap"
+    );
+    (root != "html" && (xml_decl || known_xml)).then_some(root)
 }
 
 /// Whether a body reads as HTML: text (not binary) with tags in its first 64 kB.
