@@ -326,21 +326,95 @@ const BODY_SUBSTR: &[&str] = &[
     "rich-text",
 ];
 
-/// Whether an element names itself as the body of the article.
-fn names_body(dom: &Dom, i: usize) -> bool {
-    let Some(h) = dom.hint(i) else { return false };
-    h.itemprop.contains("articlebody")
-        || h.itemprop == "text"
-        || BODY_SUBSTR.iter().any(|s| h.names.contains(s))
+/// What an element's names say, classified once per element.
+#[derive(Debug, Clone, Copy, Default)]
+struct Flags {
+    /// A comment section (not commentary, not live commentary).
+    comment: bool,
+    strong: bool,
+    weak: bool,
+    /// A whole class token that marks boilerplate (`ad`, `nav`, `tags`…).
+    token: bool,
+    positive: bool,
+    /// Names the body of the article (or `itemprop=articleBody`).
+    body: bool,
+    /// An embedded post (tweet, Instagram…).
+    embed: bool,
+    /// A class that hides the element (`hidden`, `d-none`…).
+    hidden: bool,
 }
 
-fn kind_of(dom: &Dom, i: usize, holds_body: bool, prose: u32) -> Kind {
+const LISTS: [&[&str]; 6] = [
+    COMMENT_SUBSTR,
+    STRONG_SUBSTR,
+    WEAK_SUBSTR,
+    POSITIVE_SUBSTR,
+    BODY_SUBSTR,
+    &["embed", "twitter-tweet"],
+];
+
+/// One automaton for every substring list: (automaton, list of each pattern).
+static MATCHER: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<usize>)> =
+    std::sync::LazyLock::new(|| {
+        let mut patterns = Vec::new();
+        let mut list = Vec::new();
+        for (k, l) in LISTS.iter().enumerate() {
+            for p in l.iter() {
+                patterns.push(*p);
+                list.push(k);
+            }
+        }
+        let ac = aho_corasick::AhoCorasick::new(patterns).expect("static patterns");
+        (ac, list)
+    });
+
+fn classify(h: &super::dom::Hint) -> Flags {
+    let (ac, list) = &*MATCHER;
+    let names = h.names.as_str();
+    let mut f = Flags::default();
+    for m in ac.find_overlapping_iter(names) {
+        match list[m.pattern().as_usize()] {
+            0 => f.comment = true,
+            1 => f.strong = true,
+            2 => f.weak = true,
+            3 => f.positive = true,
+            4 => f.body = true,
+            _ => f.embed = true,
+        }
+    }
+    if f.comment
+        && (names.contains("commentary")
+            || names.contains("comment-free")
+            || names.contains("no-comment")
+            || tokens(names).any(|t| t == "live" || t == "liveblog" || t == "direct"))
+    {
+        f.comment = false;
+    }
+    f.token = tokens(names).any(|t| BOILER_TOKENS.contains(&t));
+    f.hidden = names
+        .split_ascii_whitespace()
+        .any(|c| matches!(c, "hidden" | "hide" | "d-none" | "invisible" | "is-hidden"));
+    f.body |= h.itemprop.contains("articlebody") || h.itemprop == "text";
+    f
+}
+
+fn flags<'a>(dom: &Dom, all: &'a [Flags], i: usize) -> Option<&'a Flags> {
+    let h = dom.nodes[i].hint;
+    (h != u32::MAX).then(|| &all[h as usize])
+}
+
+/// Whether an element names itself as the body of the article.
+fn names_body(dom: &Dom, all: &[Flags], i: usize) -> bool {
+    flags(dom, all, i).is_some_and(|f| f.body)
+}
+
+fn kind_of(dom: &Dom, all: &[Flags], i: usize, holds_body: bool, prose: u32) -> Kind {
     let n = &dom.nodes[i];
     if matches!(n.tag, Tag::Body | Tag::Html | Tag::Main | Tag::Root) {
         return Kind::Neutral;
     }
     let by_tag = matches!(n.tag, Tag::Nav | Tag::Aside | Tag::Footer | Tag::Header);
-    let Some(h) = dom.hint(i) else {
+    let (Some(h), Some(f)) = (dom.hint(i), flags(dom, all, i)) else {
         return if by_tag && !holds_body && (prose < 3 || matches!(n.tag, Tag::Nav | Tag::Aside)) {
             Kind::Boiler
         } else {
@@ -353,8 +427,7 @@ fn kind_of(dom: &Dom, i: usize, holds_body: bool, prose: u32) -> Kind {
     if h.itemprop.contains("comment") || h.itemtype.contains("comment") {
         return Kind::Comments;
     }
-    let names = h.names.as_str();
-    if !holds_body && is_comment_name(names) {
+    if !holds_body && f.comment {
         return Kind::Comments;
     }
     if holds_body {
@@ -377,69 +450,36 @@ fn kind_of(dom: &Dom, i: usize, holds_body: bool, prose: u32) -> Kind {
         return Kind::Boiler;
     }
     // embedded posts (tweets, Instagram, Facebook) quoted by the article are content
-    let embed = names.contains("embed") || names.contains("twitter-tweet");
-    if matches!(n.tag, Tag::Nav | Tag::Aside)
-        || (!embed && STRONG_SUBSTR.iter().any(|s| names.contains(s)))
-    {
+    if matches!(n.tag, Tag::Nav | Tag::Aside) || (!f.embed && f.strong) {
         return Kind::Boiler;
     }
     // navigation, banners and footers do not hold several paragraphs of prose
     if prose >= 3 {
         return Kind::Neutral;
     }
-    if by_tag {
-        return Kind::Boiler;
-    }
-    if names
-        .split_ascii_whitespace()
-        .any(|c| matches!(c, "hidden" | "hide" | "d-none" | "invisible" | "is-hidden"))
-    {
+    if by_tag || f.hidden {
         return Kind::Boiler;
     }
     if n.tag == Tag::Blockquote {
         return Kind::Neutral;
     }
-    let positive = POSITIVE_SUBSTR.iter().any(|s| names.contains(s));
-    if !positive
-        && (WEAK_SUBSTR.iter().any(|s| names.contains(s))
-            || tokens(names).any(|t| BOILER_TOKENS.contains(&t)))
-    {
+    if !f.positive && (f.weak || f.token) {
         return Kind::Boiler;
     }
     Kind::Neutral
 }
 
-/// Names of comment sections (not of commentary, nor of live commentary, which are articles).
-fn is_comment_name(names: &str) -> bool {
-    COMMENT_SUBSTR.iter().any(|s| names.contains(s))
-        && !names.contains("commentary")
-        && !names.contains("comment-free")
-        && !names.contains("no-comment")
-        && !tokens(names).any(|t| t == "live" || t == "liveblog" || t == "direct")
-}
-
-fn is_negative(names: &str) -> bool {
-    is_comment_name(names)
-        || STRONG_SUBSTR.iter().any(|s| names.contains(s))
-        || WEAK_SUBSTR.iter().any(|s| names.contains(s))
-        || tokens(names).any(|t| BOILER_TOKENS.contains(&t))
-}
-
 /// Readability's class weight: −25 for boilerplate names, +25 for article names.
-fn class_weight(dom: &Dom, i: usize) -> i32 {
-    let Some(h) = dom.hint(i) else { return 0 };
-    let names = h.names.as_str();
+fn class_weight(dom: &Dom, all: &[Flags], i: usize) -> i32 {
+    let Some(f) = flags(dom, all, i) else { return 0 };
     let mut w = 0;
-    if names_body(dom, i) {
+    if f.body {
         w += 25;
     }
-    if names.is_empty() {
-        return w;
-    }
-    if is_negative(names) {
+    if f.comment || f.strong || f.weak || f.token {
         w -= 25;
     }
-    if POSITIVE_SUBSTR.iter().any(|s| names.contains(s)) {
+    if f.positive {
         w += 25;
     }
     w
@@ -461,6 +501,8 @@ struct Stats {
     junk: Vec<u32>,
     /// Elements marked as comments or boilerplate.
     kind: Vec<Kind>,
+    /// What each element's names say, by hint index.
+    flags: Vec<Flags>,
 }
 
 fn count_chars(s: &str) -> u32 {
@@ -475,6 +517,7 @@ fn count_commas(s: &str) -> u32 {
 
 fn stats(dom: &Dom) -> Stats {
     let n = dom.nodes.len();
+    let all: Vec<Flags> = dom.hints.iter().map(classify).collect();
     let mut raw = vec![0u32; n];
     let mut kind = vec![Kind::Neutral; n];
     // raw character counts, for the "never remove most of the page" rule, and paragraphs of
@@ -501,7 +544,9 @@ fn stats(dom: &Dom) -> Stats {
         if node.tag == Tag::Text {
             continue;
         }
-        if names_body(dom, i) && raw[i] >= 200 || node.tag == Tag::Article && raw[i] >= 1000 {
+        if names_body(dom, &all, i) && raw[i] >= 200
+            || node.tag == Tag::Article && raw[i] >= 1000
+        {
             holds_body[i] = true;
         }
         if holds_body[i] {
@@ -510,7 +555,7 @@ fn stats(dom: &Dom) -> Stats {
     }
     for i in 0..n {
         if dom.nodes[i].tag != Tag::Text {
-            kind[i] = kind_of(dom, i, holds_body[i], prose[i]);
+            kind[i] = kind_of(dom, &all, i, holds_body[i], prose[i]);
         }
     }
     let body = dom.find(Tag::Body).unwrap_or(0);
@@ -539,6 +584,7 @@ fn stats(dom: &Dom) -> Stats {
         headings_chars: vec![0; n],
         junk,
         kind,
+        flags: all,
     };
     for i in (1..n).rev() {
         let node = &dom.nodes[i];
@@ -751,7 +797,7 @@ fn blocks(dom: &Dom, st: &Stats) -> Vec<Block> {
 // ---------------------------------------------------------------------------------------------
 // container scoring
 
-fn initial_score(dom: &Dom, i: usize) -> f32 {
+fn initial_score(dom: &Dom, st: &Stats, i: usize) -> f32 {
     let base = match dom.nodes[i].tag {
         Tag::Div | Tag::Article | Tag::Main | Tag::Section => 5.0,
         Tag::Pre | Tag::Td | Tag::Blockquote => 3.0,
@@ -761,7 +807,7 @@ fn initial_score(dom: &Dom, i: usize) -> f32 {
         Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6 | Tag::Th => -5.0,
         _ => 0.0,
     };
-    base + class_weight(dom, i) as f32
+    base + class_weight(dom, &st.flags, i) as f32
 }
 
 struct Scores {
@@ -792,7 +838,7 @@ fn score_candidates(dom: &Dom, st: &Stats, blocks: &[Block]) -> Scores {
             }
             if !sc.scored[ai] {
                 sc.scored[ai] = true;
-                sc.score[ai] = initial_score(dom, ai);
+                sc.score[ai] = initial_score(dom, st, ai);
             }
             let div = match level {
                 0 => 1.0,
@@ -994,7 +1040,7 @@ fn clutter(dom: &Dom, st: &Stats, i: usize) -> bool {
     if tag == Tag::Table && is_data_table(dom, st, i) {
         return false;
     }
-    let weight = class_weight(dom, i);
+    let weight = class_weight(dom, &st.flags, i);
     if weight < 0 {
         return true;
     }

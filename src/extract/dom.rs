@@ -441,60 +441,99 @@ pub fn parse_html(html: &str) -> Html {
 // ---------------------------------------------------------------------------------------------
 // flattening
 
-fn hidden(el: &scraper::node::Element) -> bool {
-    if el.attr("hidden").is_some() {
-        return true;
+/// The attributes extraction reads, gathered in one pass over an element's attributes.
+#[derive(Default)]
+struct Attrs<'a> {
+    class: &'a str,
+    id: &'a str,
+    role: &'a str,
+    itemprop: &'a str,
+    itemtype: &'a str,
+    style: &'a str,
+    href: Option<&'a str>,
+    lang: Option<&'a str>,
+    datetime: Option<&'a str>,
+    content: Option<&'a str>,
+    rel: &'a str,
+    hidden: bool,
+    aria_hidden: bool,
+    pubdate: bool,
+}
+
+impl<'a> Attrs<'a> {
+    fn of(el: &'a scraper::node::Element) -> Attrs<'a> {
+        let mut a = Attrs::default();
+        for (k, v) in el.attrs() {
+            match k {
+                "class" => a.class = v,
+                "id" => a.id = v,
+                "role" => a.role = v,
+                "itemprop" => a.itemprop = v,
+                "itemtype" => a.itemtype = v,
+                "style" => a.style = v,
+                "href" => a.href = Some(v),
+                "lang" | "xml:lang" => a.lang = a.lang.or(Some(v)),
+                "datetime" => a.datetime = Some(v),
+                "content" => a.content = Some(v),
+                "rel" => a.rel = v,
+                "hidden" => a.hidden = true,
+                "aria-hidden" => a.aria_hidden = v.trim().eq_ignore_ascii_case("true"),
+                "pubdate" => a.pubdate = true,
+                _ => {}
+            }
+        }
+        a
     }
-    if el
-        .attr("aria-hidden")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
-    {
-        return true;
-    }
-    if let Some(style) = el.attr("style") {
-        let s: String = style
+
+    /// Hidden from readers: `hidden`, `aria-hidden="true"`, `display: none`,
+    /// `visibility: hidden`.
+    fn hides(&self) -> bool {
+        if self.hidden || self.aria_hidden {
+            return true;
+        }
+        if self.style.is_empty() {
+            return false;
+        }
+        let s: String = self
+            .style
             .chars()
             .filter(|c| !c.is_whitespace())
             .collect::<String>()
             .to_ascii_lowercase();
-        if s.contains("display:none") || s.contains("visibility:hidden") {
-            return true;
-        }
+        s.contains("display:none") || s.contains("visibility:hidden")
     }
-    false
-}
 
-fn make_hint(el: &scraper::node::Element) -> Option<Hint> {
-    let class = el.attr("class").unwrap_or("");
-    let id = el.attr("id").unwrap_or("");
-    let role = el.attr("role").unwrap_or("");
-    let itemprop = el.attr("itemprop").unwrap_or("");
-    let itemtype = el.attr("itemtype").unwrap_or("");
-    if class.is_empty() && id.is_empty() && role.is_empty() && itemprop.is_empty() {
-        if itemtype.is_empty() {
+    fn hint(&self) -> Option<Hint> {
+        let (class, id) = (self.class, self.id);
+        if class.is_empty()
+            && id.is_empty()
+            && self.role.is_empty()
+            && self.itemprop.is_empty()
+            && self.itemtype.is_empty()
+        {
             return None;
         }
+        let mut names = String::with_capacity(class.len() + id.len() + 1);
+        names.push_str(class);
+        if !id.is_empty() {
+            names.push(' ');
+            names.push_str(id);
+        }
+        names.make_ascii_lowercase();
+        if names.contains("widget") {
+            // page builders call every block a widget: that says nothing about the block
+            names = names
+                .replace("elementor-widget", "elementor")
+                .replace("widget-container", "container")
+                .replace("widget-wrap", "wrap");
+        }
+        Some(Hint {
+            names,
+            role: self.role.trim().to_ascii_lowercase(),
+            itemprop: self.itemprop.trim().to_ascii_lowercase(),
+            itemtype: self.itemtype.trim().to_ascii_lowercase(),
+        })
     }
-    let mut names = String::with_capacity(class.len() + id.len() + 1);
-    names.push_str(class);
-    if !id.is_empty() {
-        names.push(' ');
-        names.push_str(id);
-    }
-    names.make_ascii_lowercase();
-    if names.contains("widget") {
-        // page builders call every block a widget: that says nothing about the block
-        names = names
-            .replace("elementor-widget", "elementor")
-            .replace("widget-container", "container")
-            .replace("widget-wrap", "wrap");
-    }
-    Some(Hint {
-        names,
-        role: role.trim().to_ascii_lowercase(),
-        itemprop: itemprop.trim().to_ascii_lowercase(),
-        itemtype: itemtype.trim().to_ascii_lowercase(),
-    })
 }
 
 fn text_of(node: ego_tree::NodeRef<'_, SNode>) -> String {
@@ -569,13 +608,17 @@ impl Dom {
                 }
                 SNode::Element(el) => {
                     let name = el.name();
-                    if is_dropped_element(name) || hidden(el) {
+                    if is_dropped_element(name) {
                         dom.collect_dropped(node, el);
+                        continue;
+                    }
+                    let attrs = Attrs::of(el);
+                    if attrs.hides() {
                         continue;
                     }
                     let mut tag = Tag::from_name(name);
                     if tag == Tag::A
-                        && el.attr("href").is_none_or(|h| {
+                        && attrs.href.is_none_or(|h| {
                             let h = h.trim_start();
                             h.starts_with("mailto:") || h.starts_with("tel:")
                         })
@@ -584,7 +627,7 @@ impl Dom {
                         tag = Tag::Other;
                     }
                     let i = dom.nodes.len();
-                    let hint = match make_hint(el) {
+                    let hint = match attrs.hint() {
                         Some(h) => {
                             dom.hints.push(h);
                             (dom.hints.len() - 1) as u32
@@ -607,7 +650,7 @@ impl Dom {
                                 || h.names.contains("entry-date")
                                 || h.names.contains("article-date")
                         });
-                    dom.collect_element(node, el, tag, i, pub_hint);
+                    dom.collect_element(&attrs, tag, i, pub_hint);
                     stack.push(Step::Close(i));
                     in_pub_hint.push(pub_hint);
                     for child in node.children().collect::<Vec<_>>().into_iter().rev() {
@@ -674,58 +717,36 @@ impl Dom {
         }
     }
 
-    fn collect_element(
-        &mut self,
-        _node: ego_tree::NodeRef<'_, SNode>,
-        el: &scraper::node::Element,
-        tag: Tag,
-        i: usize,
-        pub_hint: bool,
-    ) {
-        if tag == Tag::Html && self.meta.lang.is_none() {
-            self.meta.lang = el
-                .attr("lang")
-                .or_else(|| el.attr("xml:lang"))
-                .map(str::to_string);
-        }
-        if self.meta.lang.is_none() && tag == Tag::Body {
-            self.meta.lang = el.attr("lang").map(str::to_string);
+    fn collect_element(&mut self, a: &Attrs<'_>, tag: Tag, i: usize, pub_hint: bool) {
+        if matches!(tag, Tag::Html | Tag::Body) && self.meta.lang.is_none() {
+            self.meta.lang = a.lang.map(str::to_string);
         }
         if tag == Tag::Time && self.meta.times.len() < 64 {
-            if let Some(dt) = el.attr("datetime") {
+            if let Some(dt) = a.datetime {
                 let pubdate = pub_hint
-                    || el.attr("pubdate").is_some()
-                    || el
-                        .attr("itemprop")
-                        .is_some_and(|p| p.contains("datePublished"))
-                    || el.attr("class").is_some_and(|c| {
-                        let c = c.to_ascii_lowercase();
+                    || a.pubdate
+                    || a.itemprop.contains("datePublished")
+                    || {
+                        let c = a.class.to_ascii_lowercase();
                         c.contains("publish") || c.contains("entry-date") || c.contains("post-date")
-                    });
+                    };
                 self.meta.times.push((dt.trim().to_string(), pubdate));
             }
         }
-        if let Some(ip) = el.attr("itemprop") {
-            let ip = ip.trim().to_ascii_lowercase();
+        if !a.itemprop.is_empty() && self.meta.itemprops.len() < 64 {
+            let ip = a.itemprop.trim().to_ascii_lowercase();
             if matches!(
                 ip.as_str(),
                 "author" | "creator" | "datepublished" | "datecreated" | "headline" | "name"
-            ) && self.meta.itemprops.len() < 64
-            {
-                let val = el
-                    .attr("content")
-                    .or_else(|| el.attr("datetime"))
-                    .map(str::to_string);
+            ) {
+                let val = a.content.or(a.datetime).map(str::to_string);
                 self.meta.itemprops.push((ip, val, i));
             }
         }
-        if self.meta.author_nodes.len() < 16 {
-            let rel_author = el
-                .attr("rel")
-                .is_some_and(|r| r.split_ascii_whitespace().any(|r| r == "author"));
-            if rel_author {
-                self.meta.author_nodes.push(i);
-            }
+        if self.meta.author_nodes.len() < 16
+            && a.rel.split_ascii_whitespace().any(|r| r == "author")
+        {
+            self.meta.author_nodes.push(i);
         }
     }
 

@@ -10,8 +10,7 @@ pub struct Page {
     pub text: String,
     pub published: Option<chrono::DateTime<chrono::Utc>>,
     pub author: Option<String>,
-    /// Language: declared by the page, or detected from its text when it declares none (or
-    /// declares one its text clearly is not in).
+    /// Language: declared by the page, or detected from its text when it declares none.
     pub lang: Option<String>,
     /// Canonical URL (`rel=canonical`, else `og:url`), absolute and canonicalised.
     pub canonical: Option<String>,
@@ -37,21 +36,16 @@ pub fn extract_page(html: &str, url: Option<&str>) -> Page {
     }
 }
 
-/// The declared language, unless the text is long enough to tell and clearly says otherwise.
+/// The declared language, else the one detected in the text (when there is enough text to
+/// tell). A wrong declaration is left for the analysis to overrule: it detects the language
+/// of every document anyway and takes this only as a hint.
 fn page_lang(declared: Option<String>, text: &str) -> Option<String> {
     use crate::analyze::lang::{detect_lang, Lang};
-    if text.len() < 200 {
+    if declared.is_some() || text.len() < 200 {
         return declared;
     }
     let d = detect_lang(text, None);
-    let detected = (d.lang != Lang::Und && d.confidence >= 0.8).then(|| d.lang.code().to_string());
-    match (declared, detected) {
-        (Some(decl), Some(det)) if decl != det && d.confidence >= 0.95 && text.len() >= 1000 => {
-            Some(det)
-        }
-        (Some(decl), _) => Some(decl),
-        (None, det) => det,
-    }
+    (d.lang != Lang::Und && d.confidence >= 0.8).then(|| d.lang.code().to_string())
 }
 
 #[cfg(test)]
