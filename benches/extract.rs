@@ -43,7 +43,11 @@ fn pages() -> Vec<String> {
     }
     if out.is_empty() {
         eprintln!("corpus not found: benchmarking the fixtures only");
-        for name in ["article-fr.html", "article-en.html", "article-fr-repris.html"] {
+        for name in [
+            "article-fr.html",
+            "article-en.html",
+            "article-fr-repris.html",
+        ] {
             out.push(fixture(name));
         }
     }

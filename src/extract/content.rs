@@ -206,53 +206,55 @@ const WEAK_SUBSTR: &[&str] = &[
 ];
 
 /// Whole class/id tokens that mark boilerplate (too short to match as substrings).
-const BOILER_TOKENS: &[&str] = &[
-    "ad",
-    "ads",
-    "advert",
-    "adv",
-    "advertisement",
-    "nav",
-    "navi",
-    "header",
-    "footer",
-    "aside",
-    "tags",
-    "tag",
-    "tagged",
-    "categories",
-    "category",
-    "meta",
-    "date",
-    "time",
-    "author",
-    "authors",
-    "byline",
-    "share",
-    "print",
-    "related",
-    "sponsored",
-    "promoted",
-    "masthead",
-    "breadcrumbs",
-    "pager",
-    "topbar",
-    "bottombar",
-    "rail",
-    "sidebar",
-    "widget",
-    "newsletter",
-    "signup",
-    "credits",
-    "credit",
-    "legal",
-    "extra",
-    "extras",
-    "addthis",
-    "sharedaddy",
-    "jp",
-    "wpcnt",
-];
+fn is_boiler_token(t: &str) -> bool {
+    matches!(
+        t,
+        "ad" | "ads"
+            | "advert"
+            | "adv"
+            | "advertisement"
+            | "nav"
+            | "navi"
+            | "header"
+            | "footer"
+            | "aside"
+            | "tags"
+            | "tag"
+            | "tagged"
+            | "categories"
+            | "category"
+            | "meta"
+            | "date"
+            | "time"
+            | "author"
+            | "authors"
+            | "byline"
+            | "share"
+            | "print"
+            | "related"
+            | "sponsored"
+            | "promoted"
+            | "masthead"
+            | "breadcrumbs"
+            | "pager"
+            | "topbar"
+            | "bottombar"
+            | "rail"
+            | "sidebar"
+            | "widget"
+            | "newsletter"
+            | "signup"
+            | "credits"
+            | "credit"
+            | "legal"
+            | "extra"
+            | "extras"
+            | "addthis"
+            | "sharedaddy"
+            | "jp"
+            | "wpcnt"
+    )
+}
 
 /// Substrings that mark comments.
 const COMMENT_SUBSTR: &[&str] = &["comment", "disqus", "respond", "replies", "reply"];
@@ -390,7 +392,7 @@ fn classify(h: &super::dom::Hint) -> Flags {
     {
         f.comment = false;
     }
-    f.token = tokens(names).any(|t| BOILER_TOKENS.contains(&t));
+    f.token = tokens(names).any(is_boiler_token);
     f.hidden = names
         .split_ascii_whitespace()
         .any(|c| matches!(c, "hidden" | "hide" | "d-none" | "invisible" | "is-hidden"));
@@ -471,7 +473,9 @@ fn kind_of(dom: &Dom, all: &[Flags], i: usize, holds_body: bool, prose: u32) -> 
 
 /// Readability's class weight: −25 for boilerplate names, +25 for article names.
 fn class_weight(dom: &Dom, all: &[Flags], i: usize) -> i32 {
-    let Some(f) = flags(dom, all, i) else { return 0 };
+    let Some(f) = flags(dom, all, i) else {
+        return 0;
+    };
     let mut w = 0;
     if f.body {
         w += 25;
@@ -544,9 +548,7 @@ fn stats(dom: &Dom) -> Stats {
         if node.tag == Tag::Text {
             continue;
         }
-        if names_body(dom, &all, i) && raw[i] >= 200
-            || node.tag == Tag::Article && raw[i] >= 1000
-        {
+        if names_body(dom, &all, i) && raw[i] >= 200 || node.tag == Tag::Article && raw[i] >= 1000 {
             holds_body[i] = true;
         }
         if holds_body[i] {
@@ -628,34 +630,25 @@ impl Stats {
 // ---------------------------------------------------------------------------------------------
 // blocks
 
-fn blocks(dom: &Dom, st: &Stats) -> Vec<Block> {
-    let mut out = Vec::new();
-    // open elements: (index, end)
-    let mut stack: Vec<(u32, u32)> = Vec::with_capacity(64);
-    let mut owners: Vec<u32> = vec![0];
-    let mut cur = String::new();
-    let mut cur_first = NONE;
-    let mut cur_links = 0u32;
-    let mut link_end = 0u32;
-    let mut pre_end = 0u32;
-    let mut pending_br = 0u8;
+/// The block being gathered while walking the page.
+struct Gather<'a> {
+    dom: &'a Dom,
+    st: &'a Stats,
+    out: Vec<Block>,
+    text: String,
+    first: u32,
+    links: u32,
+}
 
-    fn flush(
-        out: &mut Vec<Block>,
-        cur: &mut String,
-        first: &mut u32,
-        links: &mut u32,
-        owner: u32,
-        dom: &Dom,
-        st: &Stats,
-        pre: bool,
-    ) {
-        if *first != NONE {
+impl Gather<'_> {
+    /// Ends the current block, owned by `owner`; `pre` keeps its whitespace.
+    fn flush(&mut self, owner: u32, pre: bool) {
+        if self.first != NONE {
             let text = if pre {
-                cur.trim_matches(['\n', '\r']).to_string()
+                self.text.trim_matches(['\n', '\r']).to_string()
             } else {
                 let mut lines: Vec<String> = Vec::new();
-                for l in cur.split('\n') {
+                for l in self.text.split('\n') {
                     let c = collapse_ws(l);
                     if !c.is_empty() {
                         lines.push(c);
@@ -665,24 +658,40 @@ fn blocks(dom: &Dom, st: &Stats) -> Vec<Block> {
             };
             let chars = count_chars(&text);
             if chars > 0 {
-                out.push(Block {
+                self.out.push(Block {
                     owner,
-                    first: *first,
-                    junk: st.junk[*first as usize],
+                    first: self.first,
+                    junk: self.st.junk[self.first as usize],
                     text,
                     chars,
-                    link_chars: (*links).min(chars),
-                    kind: dom.nodes[owner as usize].tag,
+                    link_chars: self.links.min(chars),
+                    kind: self.dom.nodes[owner as usize].tag,
                 });
             }
         }
-        cur.clear();
-        *first = NONE;
-        *links = 0;
+        self.text.clear();
+        self.first = NONE;
+        self.links = 0;
     }
+}
 
-    let n = dom.nodes.len();
-    for i in 1..n {
+fn blocks(dom: &Dom, st: &Stats) -> Vec<Block> {
+    let mut g = Gather {
+        dom,
+        st,
+        out: Vec::new(),
+        text: String::new(),
+        first: NONE,
+        links: 0,
+    };
+    // open elements: (index, end)
+    let mut stack: Vec<(u32, u32)> = Vec::with_capacity(64);
+    let mut owners: Vec<u32> = vec![0];
+    let mut link_end = 0u32;
+    let mut pre_end = 0u32;
+    let mut pending_br = 0u8;
+    let breaks = |t: Tag, i: usize| t.is_block() || st.kind[i] != Kind::Neutral;
+    for i in 1..dom.nodes.len() {
         let iu = i as u32;
         while let Some(&(j, end)) = stack.last() {
             if end > iu {
@@ -690,19 +699,9 @@ fn blocks(dom: &Dom, st: &Stats) -> Vec<Block> {
             }
             stack.pop();
             let t = dom.nodes[j as usize].tag;
-            let junk_inline = !t.is_block() && st.kind[j as usize] != Kind::Neutral;
-            if t.is_block() || junk_inline {
-                let owner = *owners.last().unwrap_or(&0);
-                flush(
-                    &mut out,
-                    &mut cur,
-                    &mut cur_first,
-                    &mut cur_links,
-                    owner,
-                    dom,
-                    st,
-                    pre_end > j,
-                );
+            // blocks, and boilerplate even inline, end the text before them
+            if breaks(t, j as usize) {
+                g.flush(*owners.last().unwrap_or(&0), pre_end > j);
                 if t.is_block() {
                     owners.pop();
                 }
@@ -712,55 +711,34 @@ fn blocks(dom: &Dom, st: &Stats) -> Vec<Block> {
         match node.tag {
             Tag::Text => {
                 let t = dom.node_text(i);
-                if cur_first == NONE {
+                if g.first == NONE {
                     if t.trim().is_empty() {
                         continue;
                     }
-                    cur_first = iu;
+                    g.first = iu;
                 }
                 if pending_br > 0 {
-                    cur.push('\n');
+                    g.text.push('\n');
                     pending_br = 0;
                 }
-                cur.push_str(t);
+                g.text.push_str(t);
                 if link_end > iu {
-                    cur_links += count_chars(t);
+                    g.links += count_chars(t);
                 }
             }
             Tag::Br => {
-                if cur_first != NONE {
+                if g.first != NONE {
                     pending_br += 1;
                     if pending_br >= 2 {
                         // a blank line: a new paragraph
-                        let owner = *owners.last().unwrap_or(&0);
-                        flush(
-                            &mut out,
-                            &mut cur,
-                            &mut cur_first,
-                            &mut cur_links,
-                            owner,
-                            dom,
-                            st,
-                            false,
-                        );
+                        g.flush(*owners.last().unwrap_or(&0), false);
                         pending_br = 0;
                     }
                 }
             }
             t => {
-                let junk_inline = !t.is_block() && st.kind[i] != Kind::Neutral;
-                if t.is_block() || junk_inline {
-                    let owner = *owners.last().unwrap_or(&0);
-                    flush(
-                        &mut out,
-                        &mut cur,
-                        &mut cur_first,
-                        &mut cur_links,
-                        owner,
-                        dom,
-                        st,
-                        pre_end > iu,
-                    );
+                if breaks(t, i) {
+                    g.flush(*owners.last().unwrap_or(&0), pre_end > iu);
                     pending_br = 0;
                     if t.is_block() {
                         owners.push(iu);
@@ -780,18 +758,8 @@ fn blocks(dom: &Dom, st: &Stats) -> Vec<Block> {
             }
         }
     }
-    let owner = *owners.last().unwrap_or(&0);
-    flush(
-        &mut out,
-        &mut cur,
-        &mut cur_first,
-        &mut cur_links,
-        owner,
-        dom,
-        st,
-        false,
-    );
-    out
+    g.flush(*owners.last().unwrap_or(&0), false);
+    g.out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1084,7 +1052,7 @@ fn clutter(dom: &Dom, st: &Stats, i: usize) -> bool {
             && chars < 25
             && (img == 0.0 || img > 2.0)
             && ld > 0.0)
-        || (!is_list && weight < 25 && ld > 0.2 && chars < 1000 && ld > 0.2 + 0.0)
+        || (!is_list && weight < 25 && ld > 0.2 && chars < 1000)
         || (weight >= 25 && ld > 0.5)
 }
 
@@ -1557,11 +1525,11 @@ pub fn main_content(dom: &Dom, titles: &[String]) -> Vec<String> {
         if !in_region(b) || captions[k] && drop_captions {
             continue;
         }
-        let keep = !gone[b.first as usize]
-            && !gone[b.owner as usize]
-            && !is_boiler_line(&b.text)
-            && !(b.link_density() > 0.6 && b.chars < 200 && !b.kind.is_heading())
-            && !(b.kind.is_heading() && b.link_density() > 0.6);
+        // links: a list of them, or a heading that is one
+        let links = b.link_density() > 0.6 && (b.chars < 200 || b.kind.is_heading());
+        let drop =
+            gone[b.first as usize] || gone[b.owner as usize] || is_boiler_line(&b.text) || links;
+        let keep = !drop;
         picked.push((k, keep));
     }
     // headings with nothing kept under them

@@ -665,10 +665,8 @@ impl Dom {
 
     fn collect_dropped(&mut self, node: ego_tree::NodeRef<'_, SNode>, el: &scraper::node::Element) {
         match el.name() {
-            "title" => {
-                if self.meta.title.is_none() {
-                    self.meta.title = Some(text_of(node));
-                }
+            "title" if self.meta.title.is_none() => {
+                self.meta.title = Some(text_of(node));
             }
             "meta" => self.collect_meta(el),
             "link" => {
@@ -678,14 +676,13 @@ impl Dom {
                         .push((rel.trim().to_ascii_lowercase(), href.trim().to_string()));
                 }
             }
-            "script" => {
+            "script"
                 if el
                     .attr("type")
                     .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
-                    && self.meta.json_ld.len() < 32
-                {
-                    self.meta.json_ld.push(text_of(node));
-                }
+                    && self.meta.json_ld.len() < 32 =>
+            {
+                self.meta.json_ld.push(text_of(node));
             }
             "head" => {
                 // the head's own metadata elements
@@ -723,13 +720,10 @@ impl Dom {
         }
         if tag == Tag::Time && self.meta.times.len() < 64 {
             if let Some(dt) = a.datetime {
-                let pubdate = pub_hint
-                    || a.pubdate
-                    || a.itemprop.contains("datePublished")
-                    || {
-                        let c = a.class.to_ascii_lowercase();
-                        c.contains("publish") || c.contains("entry-date") || c.contains("post-date")
-                    };
+                let pubdate = pub_hint || a.pubdate || a.itemprop.contains("datePublished") || {
+                    let c = a.class.to_ascii_lowercase();
+                    c.contains("publish") || c.contains("entry-date") || c.contains("post-date")
+                };
                 self.meta.times.push((dt.trim().to_string(), pubdate));
             }
         }
