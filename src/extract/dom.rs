@@ -160,7 +160,6 @@ fn is_dropped_element(name: &str) -> bool {
         name,
         "script"
             | "style"
-            | "noscript"
             | "template"
             | "svg"
             | "math"
@@ -421,7 +420,12 @@ pub fn truncate_str(s: &str, max: usize) -> &str {
 pub fn parse_html(html: &str) -> Html {
     let html = truncate_str(html, MAX_HTML_BYTES);
     let sink = HtmlTreeSink::new(Html::new_document());
-    let builder = TreeBuilder::new(sink, Default::default());
+    // scripts never run here: what `<noscript>` holds is what a reader of this page sees
+    let opts = html5ever::tree_builder::TreeBuilderOpts {
+        scripting_enabled: false,
+        ..Default::default()
+    };
+    let builder = TreeBuilder::new(sink, opts);
     let guard = Guard {
         inner: builder,
         open: RefCell::new(Vec::new()),
@@ -596,7 +600,11 @@ impl Dom {
             match node.value() {
                 SNode::Text(t) => {
                     let start = dom.text.len() as u32;
-                    dom.text.push_str(t);
+                    if t.contains(is_invisible) {
+                        dom.text.extend(t.chars().filter(|c| !is_invisible(*c)));
+                    } else {
+                        dom.text.push_str(t);
+                    }
                     let i = dom.nodes.len() as u32;
                     dom.nodes.push(Node {
                         tag: Tag::Text,
@@ -779,14 +787,24 @@ impl Dom {
     }
 }
 
-/// Collapses runs of whitespace to one space and trims.
+/// Characters that are never seen: soft hyphens, zero-width spaces, word joiners, stray
+/// byte-order marks.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{ad}' | '\u{200b}' | '\u{2060}' | '\u{feff}')
+}
+
+/// Collapses runs of whitespace to one space, trims, and drops invisible characters.
 pub fn collapse_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for w in s.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(w);
+        if w.contains(is_invisible) {
+            out.extend(w.chars().filter(|c| !is_invisible(*c)));
+        } else {
+            out.push_str(w);
+        }
     }
     out
 }

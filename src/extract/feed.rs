@@ -256,7 +256,7 @@ impl Reader<'_> {
         let mode = d.attr(el, "mode").unwrap_or("").trim().to_ascii_lowercase();
         let has_child_elements = d.elements(el).next().is_some();
         let as_html = |s: &str| super::html_to_text(s);
-        let literal = |s: &str| super::dom::collapse_ws(s);
+        let literal = |s: &str| super::nfc(super::dom::collapse_ws(s));
         let html_type = matches!(ty.as_str(), "html" | "text/html");
         let xhtml_type = matches!(ty.as_str(), "xhtml" | "application/xhtml+xml");
         let text_type = matches!(ty.as_str(), "text" | "text/plain");

@@ -1,5 +1,29 @@
 //! What vigie reads in a fetched body: the main text and metadata of a page, the items of a
-//! feed, canonical URLs.
+//! feed, canonical URLs, and which documents are copies of one another.
+//!
+//! - [`page`]: main content (headings, paragraphs, lists, quotes, tables in reading order;
+//!   menus, headers, footers, sidebars, ads, sharing, comments, cookie notices and related
+//!   links dropped) and metadata ([`meta`]: title, date, author, language, canonical URL).
+//!   Built on html5ever through scraper ([`dom`]), with our own scoring ([`content`]).
+//! - [`feed`]: RSS 0.9x/1.0/2.0, Atom 0.3/1.0, CDF and JSON Feed, read by a tolerant XML
+//!   reader ([`xml`]) that recovers ill-formed feeds and never expands entities.
+//! - [`url`]: canonical URLs; [`dedup`]: exact and near-duplicate detection; [`date`]: dates
+//!   as the web writes them.
+//!
+//! Every entry point takes untrusted input: it never panics, and time and memory are bounded
+//! (input size, nesting depth and element count are capped; every tree walk is a loop).
+//!
+//! Measured on public benchmarks (`cargo test --release --test extract_corpora -- --nocapture`,
+//! with the corpora next to the repository), with the metric each benchmark defines:
+//!
+//! | benchmark | vigie | for comparison |
+//! | --- | --- | --- |
+//! | Zyte article extraction, 181 pages: F1 of 4-gram shingles | 0.975 (P 0.972, R 0.979) | trafilatura 0.958, rs_trafilatura 0.970 (published) |
+//! | trafilatura evaluation, en+fr (214 pages): F of must/must-not segments | 0.937, French recall 0.938 | trafilatura-rs 0.913, dom_smoothie 0.869 |
+//! | feedparser well-formed feeds (1,749) | 100 % parsed, 59/60 titles | |
+//!
+//! Throughput (`cargo bench --bench extract`): about 75 MB/s of HTML per core for
+//! [`page::extract_page`] on the Zyte pages.
 
 pub mod content;
 pub mod date;
@@ -121,10 +145,10 @@ pub fn looks_like_html(body: &[u8]) -> bool {
 /// elements hold), entities decoded, whitespace collapsed to single spaces.
 pub fn html_to_text(fragment: &str) -> String {
     if !fragment.contains('<') && !fragment.contains('&') {
-        return dom::collapse_ws(fragment);
+        return nfc(dom::collapse_ws(fragment));
     }
     let d = dom::Dom::parse(fragment);
-    d.subtree_text(0)
+    nfc(d.subtree_text(0))
 }
 
 /// Decodes an HTML body to text: the byte-order mark wins, then the `charset` of the
@@ -163,6 +187,16 @@ pub fn decode_html(body: &[u8], content_type: Option<&str>) -> String {
         enc
     };
     enc.decode_without_bom_handling(body).0.into_owned()
+}
+
+/// Unicode canonical composition (NFC): the same text always has the same code points,
+/// whatever form the page used (`e` + combining accent and `é` alike).
+pub fn nfc(s: String) -> String {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        return s;
+    }
+    s.nfc().collect()
 }
 
 /// Whether `body` is valid UTF-8 with at least one non-ASCII character.
