@@ -193,6 +193,10 @@ const WEAK_SUBSTR: &[&str] = &[
     "infobox",
     "contact-info",
     "tooltip",
+    "rollover",
+    "popover",
+    "hovercard",
+    "hover-card",
     "dropdown",
     "teaser",
     "jump-link",
@@ -689,32 +693,39 @@ fn blocks(dom: &Dom, st: &Stats) -> Vec<Block> {
     let mut owners: Vec<u32> = vec![0];
     let mut link_end = 0u32;
     let mut pre_end = 0u32;
+    // inside an inline element that is boilerplate (a hover card in a paragraph): skipped
+    let mut skip_end = 0u32;
     let mut pending_br = 0u8;
-    let breaks = |t: Tag, i: usize| t.is_block() || st.kind[i] != Kind::Neutral;
-    for i in 1..dom.nodes.len() {
+    let n = dom.nodes.len();
+    let mut i = 1;
+    while i < n {
         let iu = i as u32;
         while let Some(&(j, end)) = stack.last() {
             if end > iu {
                 break;
             }
             stack.pop();
-            let t = dom.nodes[j as usize].tag;
-            // blocks, and boilerplate even inline, end the text before them
-            if breaks(t, j as usize) {
+            if dom.nodes[j as usize].tag.is_block() {
                 g.flush(*owners.last().unwrap_or(&0), pre_end > j);
-                if t.is_block() {
-                    owners.pop();
-                }
+                owners.pop();
             }
         }
         let node = &dom.nodes[i];
+        if node.tag != Tag::Text
+            && !node.tag.is_block()
+            && st.kind[i] != Kind::Neutral
+            && skip_end <= iu
+        {
+            skip_end = node.end;
+        }
         match node.tag {
             Tag::Text => {
                 let t = dom.node_text(i);
+                if skip_end > iu || g.first == NONE && t.trim().is_empty() {
+                    i += 1;
+                    continue;
+                }
                 if g.first == NONE {
-                    if t.trim().is_empty() {
-                        continue;
-                    }
                     g.first = iu;
                 }
                 if pending_br > 0 {
@@ -727,7 +738,7 @@ fn blocks(dom: &Dom, st: &Stats) -> Vec<Block> {
                 }
             }
             Tag::Br => {
-                if g.first != NONE {
+                if g.first != NONE && skip_end <= iu {
                     pending_br += 1;
                     if pending_br >= 2 {
                         // a blank line: a new paragraph
@@ -737,12 +748,10 @@ fn blocks(dom: &Dom, st: &Stats) -> Vec<Block> {
                 }
             }
             t => {
-                if breaks(t, i) {
+                if t.is_block() {
                     g.flush(*owners.last().unwrap_or(&0), pre_end > iu);
                     pending_br = 0;
-                    if t.is_block() {
-                        owners.push(iu);
-                    }
+                    owners.push(iu);
                 }
                 if t == Tag::A && link_end <= iu {
                     link_end = node.end;
@@ -757,6 +766,7 @@ fn blocks(dom: &Dom, st: &Stats) -> Vec<Block> {
                 }
             }
         }
+        i += 1;
     }
     g.flush(*owners.last().unwrap_or(&0), false);
     g.out
@@ -1234,6 +1244,31 @@ fn is_boiler_line(text: &str) -> bool {
     BOILER_PREFIXES.iter().any(|p| lower.starts_with(p))
 }
 
+/// Text next to a picture or a video (in a container named for it): a caption or a credit.
+fn in_media(dom: &Dom, b: &Block) -> bool {
+    let mut a = b.owner;
+    for _ in 0..3 {
+        if a == NONE {
+            return false;
+        }
+        let ai = a as usize;
+        if dom.nodes[ai].tag == Tag::Figure
+            || dom.hint(ai).is_some_and(|h| {
+                tokens(&h.names).any(|t| {
+                    matches!(
+                        t,
+                        "image" | "img" | "photo" | "picture" | "figure" | "media" | "video"
+                    )
+                })
+            })
+        {
+            return true;
+        }
+        a = dom.nodes[ai].parent;
+    }
+    false
+}
+
 /// Captions of pictures: under a `<figcaption>` or an element named as a caption.
 fn is_caption(dom: &Dom, b: &Block) -> bool {
     let mut a = b.first;
@@ -1408,6 +1443,7 @@ fn ledes(
             && !b.kind.is_list()
             && !b.kind.is_heading()
             && b.kind != Tag::Li
+            && !in_media(dom, b)
         {
             out.push(k);
             continue;
