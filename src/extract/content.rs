@@ -1465,17 +1465,15 @@ pub fn main_content(dom: &Dom, titles: &[String]) -> Vec<String> {
     let parts = split_parts(dom, &st, &region);
     region.extend(parts);
     region.sort_unstable();
-    if std::env::var_os("VIGIE_DEBUG_EXTRACT").is_some() {
-        for &r in &region {
-            eprintln!(
-                "region {r} {:?} {:?} score {} chars {} blocks {}",
-                dom.nodes[r].tag,
-                dom.hint(r).map(|h| h.names.clone()),
-                sc.score[r],
-                st.chars[r],
-                blocks.len()
-            );
-        }
+    for &r in &region {
+        tracing::trace!(
+            node = r,
+            tag = ?dom.nodes[r].tag,
+            names = dom.hint(r).map_or("", |h| h.names.as_str()),
+            score = sc.score[r],
+            chars = st.chars[r],
+            "main content region"
+        );
     }
 
     // elements removed inside the region: boilerplate and clutter
@@ -1504,38 +1502,6 @@ pub fn main_content(dom: &Dom, titles: &[String]) -> Vec<String> {
     let in_region = |b: &Block| region.iter().any(|&r| dom.contains(r, b.first as usize));
     let ledes = ledes(dom, &blocks, &region, &in_region);
 
-    if let Some(needle) = std::env::var_os("VIGIE_DEBUG_FIND") {
-        let needle = needle.to_string_lossy().to_string();
-        for b in blocks.iter().filter(|b| b.text.contains(&needle)) {
-            eprintln!(
-                "FOUND in block owner {} first {} junk {} gone {} in_region {} ld {} chars {}: {:?}",
-                b.owner,
-                b.first,
-                b.junk as i64,
-                gone[b.first as usize],
-                in_region(b),
-                b.link_density(),
-                b.chars,
-                &b.text[..b.text.len().min(80)]
-            );
-            let mut a = b.first;
-            while a != NONE {
-                let ai = a as usize;
-                eprintln!(
-                    "   {ai} {:?} {:?} kind {:?} removed {} score {} chars {} ld {:.2} clutter {}",
-                    dom.nodes[ai].tag,
-                    dom.hint(ai).map(|h| h.names.as_str()),
-                    st.kind[ai],
-                    removed[ai],
-                    sc.score[ai],
-                    st.chars[ai],
-                    st.link_density(ai),
-                    clutter(dom, &st, ai)
-                );
-                a = dom.nodes[ai].parent;
-            }
-        }
-    }
     // captions go, unless they are what the page is about (a gallery, a slideshow)
     let (mut caption_chars, mut region_chars) = (0u32, 0u32);
     let captions: Vec<bool> = blocks

@@ -91,7 +91,20 @@ fn other_xml_root(body: &[u8]) -> Option<String> {
     let xml_decl = t.starts_with("<?xml");
     let known_xml = matches!(
         root.as_str(),
-        "opml" | "urlset" | "sitemapindex" | "svg" | "kml" | "gpx" | "outline" | "soap"
+        "opml"
+            | "urlset"
+            | "sitemapindex"
+            | "svg"
+            | "kml"
+            | "gpx"
+            | "outline"
+            | "soap"
+            | "envelope"
+            | "service"
+            | "categories"
+            | "rsd"
+            | "xrds"
+            | "opensearchdescription"
     );
     (root != "html" && (xml_decl || known_xml)).then_some(root)
 }
