@@ -201,6 +201,81 @@ fn trafilatura_evaluation_en_fr() {
     assert!(fr_r >= 0.90, "French recall {fr_r:.3} under the 0.90 floor");
 }
 
+/// Titles, dates, authors and languages against trafilatura's annotations (dates within a
+/// day: the annotation is a local date, vigie's is UTC).
+#[test]
+fn trafilatura_evaluation_metadata() {
+    let dir = corpus_or_skip!("trafilatura_eval_en_fr");
+    let ev: HashMap<String, Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("evaldata_en_fr.json")).unwrap()).unwrap();
+    let manifest: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let langs: HashMap<&str, &str> = manifest
+        .iter()
+        .filter_map(|m| Some((m["url"].as_str()?, m["lang"].as_str()?)))
+        .collect();
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let (mut titles, mut titled, mut dates, mut dated, mut authors, mut authored) =
+        (0, 0, 0, 0, 0, 0);
+    let mut langs_ok = 0;
+    for (url, e) in &ev {
+        let file = e["file"].as_str().unwrap();
+        let body = gunzip(&dir.join("html").join(format!("{file}.gz")));
+        let Ok(v) = extract_body(&body, Some(url)) else {
+            continue;
+        };
+        if let Some(t) = e["title"].as_str().filter(|t| !t.is_empty()) {
+            titled += 1;
+            titles += (squash(t) == squash(v["title"].as_str().unwrap_or(""))) as usize;
+        }
+        if let Some(d) = e["date"]
+            .as_str()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        {
+            dated += 1;
+            let got = v["published"]
+                .as_str()
+                .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+                .map(|p| p.date_naive());
+            dates += got.is_some_and(|g| (g - d).num_days().abs() <= 1) as usize;
+        }
+        let want_author = match &e["author"] {
+            Value::String(a) => a.clone(),
+            Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            _ => String::new(),
+        };
+        if !want_author.is_empty() {
+            authored += 1;
+            let got = v["author"].as_str().unwrap_or("").to_lowercase();
+            let want = want_author.to_lowercase();
+            authors += (!got.is_empty() && (want.contains(&got) || got.contains(&want))) as usize;
+        }
+        langs_ok += (v["lang"].as_str() == langs.get(url.as_str()).copied()) as usize;
+    }
+    let share = |a: usize, b: usize| a as f64 / b.max(1) as f64;
+    println!(
+        "trafilatura metadata: titles {titles}/{titled} ({:.3}), dates {dates}/{dated} ({:.3}), authors {authors}/{authored} ({:.3}), languages {langs_ok}/{} ({:.3})",
+        share(titles, titled),
+        share(dates, dated),
+        share(authors, authored),
+        ev.len(),
+        share(langs_ok, ev.len())
+    );
+    assert!(share(titles, titled) >= 0.7);
+    assert!(share(dates, dated) >= 0.7);
+    assert!(share(authors, authored) >= 0.6);
+    assert!(share(langs_ok, ev.len()) >= 0.9);
+}
+
 // ---------------------------------------------------------------------------------------------
 // feedparser's test feeds
 

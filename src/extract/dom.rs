@@ -247,6 +247,8 @@ pub struct RawMeta {
     pub itemprops: Vec<(String, Option<String>, usize)>,
     /// Elements marked as the author (`rel=author`, a byline class): node indices.
     pub author_nodes: Vec<usize>,
+    /// Elements whose class says they hold the publication date: node indices.
+    pub date_nodes: Vec<usize>,
 }
 
 /// A parsed document.
@@ -745,10 +747,31 @@ impl Dom {
                 self.meta.itemprops.push((ip, val, i));
             }
         }
+        let class = a.class.to_ascii_lowercase();
+        let words = || class.split(|c: char| !c.is_ascii_alphanumeric());
         if self.meta.author_nodes.len() < 16
-            && a.rel.split_ascii_whitespace().any(|r| r == "author")
+            && (a.rel.split_ascii_whitespace().any(|r| r == "author")
+                || words()
+                    .any(|w| matches!(w, "author" | "byline" | "authorname" | "writer" | "auteur"))
+                || class.contains("author-name")
+                || class.contains("byline__name"))
         {
             self.meta.author_nodes.push(i);
+        }
+        if self.meta.date_nodes.len() < 16
+            && tag != Tag::Time
+            && !class.contains("today")
+            && !class.contains("current")
+            && !class.contains("updat")
+            && !class.contains("modif")
+            && (words().any(|w| matches!(w, "date" | "pubdate" | "published" | "timestamp"))
+                || class.contains("post-date")
+                || class.contains("entry-date")
+                || class.contains("article-date")
+                || class.contains("publish-date")
+                || class.contains("date-publi"))
+        {
+            self.meta.date_nodes.push(i);
         }
     }
 

@@ -168,17 +168,116 @@ fn clean_author(s: &str) -> Option<String> {
         }
     }
     let t = t.trim().trim_matches([',', '|', '-', '·']).trim();
+    // a handle or a link names an account, not a person
     let bad = t.is_empty()
-        || t.len() > 120
+        || t.len() > 80
         || t.contains("://")
-        || t.starts_with('@') && t.len() < 3
-        || t.chars().all(|c| !c.is_alphabetic());
+        || t.starts_with('@')
+        || t.chars().all(|c| !c.is_alphabetic())
+        || t.chars().any(|c| c.is_ascii_digit())
+        || t.split_whitespace().count() > 8
+        || t.ends_with(" says:")
+        || t.ends_with(" says")
+        || matches!(
+            t.to_lowercase().trim_end_matches([':', '.']),
+            "posted on"
+                | "posted"
+                | "published"
+                | "published on"
+                | "updated"
+                | "by"
+                | "par"
+                | "publié le"
+                | "mis à jour"
+                | "author"
+                | "auteur"
+                | "admin"
+                | "no author"
+                | "staff"
+        );
     (!bad).then(|| t.to_string())
 }
 
 fn clean_title(s: &str) -> Option<String> {
     let t = collapse_ws(s);
     (!t.is_empty() && t.len() < 1000).then_some(t)
+}
+
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// A title without the site's name around it (`Story | Site`, `Site - Story`): the headline
+/// when the page's `<h1>` is one of the parts, else the parts that are not the site's name.
+fn strip_site_name(
+    title: &str,
+    h1: Option<&str>,
+    site: Option<&str>,
+    host: Option<&str>,
+) -> String {
+    const SEPARATORS: &[&str] = &[
+        " | ", " - ", " – ", " — ", " :: ", " · ", " » ", " « ", " / ",
+    ];
+    let Some(sep) = SEPARATORS.iter().find(|s| title.contains(*s)) else {
+        return title.to_string();
+    };
+    let parts: Vec<&str> = title
+        .split(sep)
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() < 2 {
+        return title.to_string();
+    }
+    if let Some(h) = h1.map(squash).filter(|h| h.len() >= 4) {
+        if let Some(p) = parts.iter().find(|p| squash(p) == h) {
+            return p.to_string();
+        }
+    }
+    let site = site.map(squash).unwrap_or_default();
+    let host = host.map(squash).unwrap_or_default();
+    let is_site = |p: &str| {
+        let q = squash(p);
+        !q.is_empty()
+            && (q == site
+                || (!host.is_empty() && (host.contains(&q) || q.contains(&host)))
+                || (!site.is_empty()
+                    && site.len() >= 3
+                    && q.contains(&site)
+                    && q.len() < site.len() + 8))
+    };
+    // the site's name is the first or the last part
+    let mut kept: Vec<&str> = parts.clone();
+    if kept.last().is_some_and(|p| is_site(p)) {
+        kept.pop();
+    } else if kept.first().is_some_and(|p| is_site(p)) {
+        kept.remove(0);
+    }
+    if kept.len() == parts.len() || kept.is_empty() {
+        return title.to_string();
+    }
+    kept.join(sep)
+}
+
+/// Whether an element sits in a comment (whose author is not the page's).
+fn in_comments(dom: &Dom, i: usize) -> bool {
+    let mut a = i;
+    for _ in 0..16 {
+        if dom
+            .hint(a)
+            .is_some_and(|h| h.names.contains("comment") || h.itemprop.contains("comment"))
+        {
+            return true;
+        }
+        match dom.nodes[a].parent {
+            u32::MAX => return false,
+            p => a = p as usize,
+        }
+    }
+    false
 }
 
 /// Normalises a declared language to its primary subtag (`fr-FR` → `fr`).
@@ -237,11 +336,20 @@ pub fn read(dom: &Dom, url: Option<&str>) -> Meta {
 
     let og_title = meta(&["og:title", "twitter:title", "sailthru.title", "dc.title"]);
     let html_title = m.title.as_deref().and_then(clean_title);
+    let site = meta(&["og:site_name", "application-name", "twitter:site"]);
+    let host = url.and_then(|u| url::Url::parse(u).ok()).and_then(|u| {
+        u.host_str()
+            .map(|h| h.trim_start_matches("www.").to_string())
+    });
+    let host_name = host
+        .as_deref()
+        .map(|h| h.rsplit_once('.').map_or(h, |(a, _)| a));
     let title = og_title
         .and_then(clean_title)
         .or_else(|| ld.headline.as_deref().and_then(clean_title))
         .or_else(|| html_title.clone())
-        .or_else(|| h1.clone());
+        .or_else(|| h1.clone())
+        .map(|t| strip_site_name(&t, h1.as_deref(), site, host_name));
     let mut titles: Vec<String> = Vec::new();
     for t in [
         og_title.map(str::to_string),
@@ -267,9 +375,16 @@ pub fn read(dom: &Dom, url: Option<&str>) -> Meta {
         "dc.date.issued",
         "dcterms.issued",
         "dc.date",
+        "dc:date",
         "dcterms.date",
         "dcterms.created",
+        "dcterms:created",
+        "dcterms:issued",
         "dc.date.created",
+        "citation_publication_date",
+        "citation_date",
+        "citation_online_date",
+        "bepress_citation_date",
         "publishdate",
         "publish-date",
         "publish_date",
@@ -301,6 +416,12 @@ pub fn read(dom: &Dom, url: Option<&str>) -> Meta {
             .find_map(|(t, _)| parse_date(t));
     }
     if published.is_none() {
+        published = m.date_nodes.iter().find_map(|&i| {
+            let t = dom.subtree_text(i);
+            (t.len() < 80).then(|| parse_date(&t)).flatten()
+        });
+    }
+    if published.is_none() {
         published = url.and_then(date_in_url);
     }
     if published.is_none() && m.times.len() == 1 {
@@ -315,7 +436,8 @@ pub fn read(dom: &Dom, url: Option<&str>) -> Meta {
         "dc.creator",
         "dcterms.creator",
         "byl",
-        "twitter:creator",
+        "citation_author",
+        "dc.creator.name",
     ])
     .and_then(clean_author)
     .or_else(|| ld.author.as_deref().and_then(clean_author))
@@ -332,7 +454,11 @@ pub fn read(dom: &Dom, url: Option<&str>) -> Meta {
     .or_else(|| {
         m.author_nodes
             .iter()
-            .find_map(|&i| clean_author(&dom.subtree_text(i)))
+            .filter(|&&i| !in_comments(dom, i))
+            .find_map(|&i| {
+                let t = dom.subtree_text(i);
+                (t.len() < 100).then(|| clean_author(&t)).flatten()
+            })
     });
 
     let lang = m
@@ -430,6 +556,54 @@ mod tests {
             m.published.unwrap().format("%Y-%m-%d").to_string(),
             "2022-05-06"
         );
+    }
+
+    #[test]
+    fn site_names_leave_titles() {
+        let t = |title: &str, h1: Option<&str>, site: Option<&str>| {
+            strip_site_name(title, h1, site, Some("journal"))
+        };
+        assert_eq!(
+            t("Panne géante | Le Journal", None, Some("Le Journal")),
+            "Panne géante"
+        );
+        assert_eq!(
+            t("Le Journal - Panne géante", None, Some("Le Journal")),
+            "Panne géante"
+        );
+        assert_eq!(t("Panne - Journal", None, None), "Panne");
+        assert_eq!(
+            t(
+                "Accueil | Panne - reprise | Site",
+                Some("Panne - reprise"),
+                None
+            ),
+            "Panne - reprise"
+        );
+        // a dash inside the headline stays
+        assert_eq!(
+            t("Rennes - Lyon : 2-1", None, Some("Foot")),
+            "Rennes - Lyon : 2-1"
+        );
+    }
+
+    #[test]
+    fn dates_and_authors_from_classes() {
+        let m = meta_of(
+            r#"<body><div class="post"><span class="vcard author">Loïc Le Clerc</span>
+            <span class="date">, le 15 septembre 2009</span><p>x</p></div></body>"#,
+            None,
+        );
+        assert_eq!(m.author.as_deref(), Some("Loïc Le Clerc"));
+        assert_eq!(
+            m.published.unwrap().format("%Y-%m-%d").to_string(),
+            "2009-09-15"
+        );
+        let m = meta_of(
+            r#"<meta name="twitter:creator" content="@someone"><p>x</p>"#,
+            None,
+        );
+        assert_eq!(m.author, None);
     }
 
     #[test]
