@@ -1222,8 +1222,31 @@ const BOILER_PREFIXES: &[&str] = &[
     "suivez-nous",
 ];
 
+/// What pages say to readers without scripts or with an old browser.
+const NO_SCRIPT_NOTICES: &[&str] = &[
+    "enable javascript",
+    "javascript is disabled",
+    "javascript is not enabled",
+    "javascript must be enabled",
+    "javascript is required",
+    "requires javascript",
+    "activez javascript",
+    "activer javascript",
+    "javascript est désactivé",
+    "javascript doit être activé",
+    "your browser does not support",
+    "votre navigateur ne prend pas en charge",
+    "update your browser",
+];
+
 fn is_boiler_line(text: &str) -> bool {
     let chars = text.chars().count();
+    if chars <= 200 {
+        let lower = text.to_lowercase();
+        if NO_SCRIPT_NOTICES.iter().any(|n| lower.contains(n)) {
+            return true;
+        }
+    }
     if chars > 60 {
         return false;
     }

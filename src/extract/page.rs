@@ -10,7 +10,8 @@ pub struct Page {
     pub text: String,
     pub published: Option<chrono::DateTime<chrono::Utc>>,
     pub author: Option<String>,
-    /// Language: declared by the page, or detected from its text when it declares none.
+    /// Language: declared by the page, or detected from its text when it declares none (or
+    /// declares one its text clearly is not in).
     pub lang: Option<String>,
     /// Canonical URL (`rel=canonical`, else `og:url`), absolute and canonicalised.
     pub canonical: Option<String>,
@@ -36,16 +37,24 @@ pub fn extract_page(html: &str, url: Option<&str>) -> Page {
     }
 }
 
-/// The declared language, else the one detected in the text (when there is enough text to
-/// tell). A wrong declaration is left for the analysis to overrule: it detects the language
-/// of every document anyway and takes this only as a hint.
+/// The declared language, unless the text clearly is in another one (templates declare
+/// `lang="en"` on French pages); the detected one when the page declares none. A sample of
+/// the text is enough to tell.
 fn page_lang(declared: Option<String>, text: &str) -> Option<String> {
     use crate::analyze::lang::{detect_lang, Lang};
-    if declared.is_some() || text.len() < 200 {
+    if text.len() < 200 {
         return declared;
     }
-    let d = detect_lang(text, None);
-    (d.lang != Lang::Und && d.confidence >= 0.8).then(|| d.lang.code().to_string())
+    let sample = super::dom::truncate_str(text, 1200);
+    let d = detect_lang(sample, None);
+    let detected = (d.lang != Lang::Und && d.confidence >= 0.8).then(|| d.lang.code().to_string());
+    match (declared, detected) {
+        (Some(decl), Some(det)) if decl != det && d.confidence >= 0.95 && text.len() >= 1000 => {
+            Some(det)
+        }
+        (Some(decl), _) => Some(decl),
+        (None, det) => det,
+    }
 }
 
 #[cfg(test)]
