@@ -1183,6 +1183,13 @@ const BOILER_LINES: &[&str] = &[
     "reprints",
     "permalink",
     "permalien",
+    "related content",
+    "more on this story",
+    "more on this topic",
+    "sur le même sujet",
+    "dans la même rubrique",
+    "à lire également",
+    "a lire également",
 ];
 
 /// Beginnings of short metadata lines: credits, categories, update stamps.
@@ -1220,6 +1227,11 @@ const BOILER_PREFIXES: &[&str] = &[
     "partager sur",
     "follow us",
     "suivez-nous",
+    "news date:",
+    "date:",
+    "posted on:",
+    "permalink:",
+    "permalien",
 ];
 
 /// What pages say to readers without scripts or with an old browser.
@@ -1239,11 +1251,36 @@ const NO_SCRIPT_NOTICES: &[&str] = &[
     "update your browser",
 ];
 
+/// Whether a block is only boilerplate lines (each of its lines, when it has several).
 fn is_boiler_line(text: &str) -> bool {
+    if text.contains('\n') {
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        let first = lines.next();
+        return first.is_some_and(boiler_line) && lines.all(|l| boiler_line(l) || is_bare_url(l));
+    }
+    boiler_line(text)
+}
+
+fn is_bare_url(line: &str) -> bool {
+    (line.starts_with("http://") || line.starts_with("https://")) && !line.contains(' ')
+}
+
+/// Stamps that only say when a page was touched.
+const STAMPS: &[&str] = &[
+    "last modified",
+    "last updated",
+    "dernière mise à jour",
+    "modifié le",
+];
+
+fn boiler_line(text: &str) -> bool {
     let chars = text.chars().count();
     if chars <= 200 {
         let lower = text.to_lowercase();
         if NO_SCRIPT_NOTICES.iter().any(|n| lower.contains(n)) {
+            return true;
+        }
+        if chars <= 100 && STAMPS.iter().any(|n| lower.contains(n)) {
             return true;
         }
     }
@@ -1258,9 +1295,10 @@ fn is_boiler_line(text: &str) -> bool {
     if chars <= 40 && BOILER_LINES.contains(&t.as_str()) {
         return true;
     }
-    // "Credit : X", "Tags: a, b": compare with the space before colons removed
+    // "Credit : X", "(Photo: X)", "Tags: a, b": compared with the space before colons removed
     let lower = text
         .trim()
+        .trim_start_matches(['(', '['])
         .to_lowercase()
         .replace(" :", ":")
         .replace('\u{a0}', " ");
@@ -1346,6 +1384,8 @@ const CALLS_TO_ACTION: &[&str] = &[
     "we recommend the best products",
     "never miss",
     "do you want to be informed",
+    "letter to the editor",
+    "we want to hear what you think",
 ];
 
 fn is_call_to_action(text: &str) -> bool {
