@@ -1769,6 +1769,54 @@ mod tests {
     }
 
     #[test]
+    fn metadata_lines_and_calls_to_action_go_but_topics_stay() {
+        assert!(is_boiler_line("Tags : fibre, panne"));
+        assert!(is_boiler_line("(Credit: Jane Doe / Agency)"));
+        assert!(is_boiler_line(
+            "News date : 04/21/2022\nCategory : Press Releases"
+        ));
+        assert!(is_boiler_line("Permalien\nhttps://p.example/x"));
+        assert!(!is_boiler_line("Le réseau est tombé en panne mardi."));
+        assert!(is_call_to_action("Subscribe to our newsletter!"));
+        assert!(is_call_to_action("Abonnez-vous pour lire la suite."));
+        // subscribers are a topic for an operator, not a call
+        assert!(!is_call_to_action(
+            "The operator lost 40,000 subscribers in the quarter."
+        ));
+        assert!(!is_call_to_action(
+            "Les abonnés recevront un geste commercial."
+        ));
+        let html = format!(
+            "<article><p>{LOREM}</p><p>{LOREM} Les abonnés recevront un geste.</p>\
+             <p>Subscribe to our newsletter for more.</p></article>"
+        );
+        let text = extract(&html);
+        assert!(text.ends_with("Les abonnés recevront un geste."), "{text}");
+    }
+
+    #[test]
+    fn hover_cards_inside_a_paragraph_do_not_split_it() {
+        let html = format!(
+            r#"<article><p>{LOREM}</p><p>La ministre <span class="person">Jeanne Dupont<span class="rollover-block">Jeanne Dupont : 12 articles, suivre</span></span> a réagi mardi, en promettant une enquête.</p></article>"#
+        );
+        let text = extract(&html);
+        assert!(
+            text.contains("La ministre Jeanne Dupont a réagi mardi, en promettant une enquête."),
+            "{text}"
+        );
+        assert!(!text.contains("12 articles"));
+    }
+
+    #[test]
+    fn noscript_text_is_read_and_invisible_characters_are_not() {
+        let html = format!(
+            "<body><noscript><p>{LOREM}</p><p>Ré\u{ad}seau in\u{200b}stable depuis lundi, selon les abonnés de la région.</p></noscript></body>"
+        );
+        let text = extract(&html);
+        assert!(text.contains("Réseau instable depuis lundi"), "{text}");
+    }
+
+    #[test]
     fn empty_and_textless_pages_give_nothing() {
         assert_eq!(extract(""), "");
         assert_eq!(extract("<html><body><img src=a.png></body></html>"), "");
