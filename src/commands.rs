@@ -50,8 +50,9 @@ pub fn init_logging(g: &Global) {
         "error"
     } else {
         match g.verbose {
-            0 => "warn",
-            1 => "info,vigie=debug",
+            // html5ever warns about markup it handles (foster parenting): not the user's concern
+            0 => "warn,html5ever=error",
+            1 => "info,vigie=debug,html5ever=error",
             _ => "trace",
         }
     };
@@ -352,8 +353,14 @@ fn extract(a: ExtractArgs) -> Result<ExitCode, Failure> {
         .with_context(|| format!("cannot read {}", a.file))?;
     match crate::extract::extract_body(&body, a.url.as_deref()) {
         Ok(v) => {
-            println!("{}", serde_json::to_string_pretty(&v).expect("json"));
-            Ok(ExitCode::SUCCESS)
+            let json = serde_json::to_string_pretty(&v).expect("json");
+            match writeln!(std::io::stdout().lock(), "{json}") {
+                // a reader that stopped early (`| head`) is not a failure
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Other(
+                    anyhow::Error::new(e).context("cannot write the output"),
+                )),
+                _ => Ok(ExitCode::SUCCESS),
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");

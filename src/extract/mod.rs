@@ -1,9 +1,46 @@
 //! What vigie reads in a fetched body: the main text and metadata of a page, the items of a
-//! feed, canonical URLs.
+//! feed, canonical URLs, and which documents are copies of one another.
+//!
+//! - [`page`]: main content (headings, paragraphs, lists, quotes, tables in reading order;
+//!   menus, headers, footers, sidebars, ads, sharing, comments, cookie notices and related
+//!   links dropped) and metadata ([`meta`]: title, date, author, language, canonical URL).
+//!   Built on html5ever through scraper ([`dom`]), with our own scoring ([`content`]).
+//! - [`feed`]: RSS 0.9x/1.0/2.0, Atom 0.3/1.0, CDF and JSON Feed, read by a tolerant XML
+//!   reader ([`xml`]) that recovers ill-formed feeds and never expands entities.
+//! - [`url`]: canonical URLs; [`dedup`]: exact and near-duplicate detection; [`date`]: dates
+//!   as the web writes them.
+//!
+//! Every entry point takes untrusted input: it never panics, and time and memory are bounded
+//! (input size, nesting depth and element count are capped; every tree walk is a loop).
+//!
+//! Measured on public benchmarks (`cargo test --release --test extract_corpora -- --nocapture`,
+//! with the corpora next to the repository), with the metric each benchmark defines; the
+//! other extractors were run on the same pages:
+//!
+//! | | Zyte article extraction (181 pages): F1 of 4-gram shingles | trafilatura evaluation, en+fr (214 pages): F of must-have/must-not segments (French recall) | MB/s per core |
+//! | --- | --- | --- | --- |
+//! | vigie | **0.977** (P 0.976, R 0.979) | **0.944** (0.959) | 60–90 |
+//! | trafilatura 2.3.1 (Python) | 0.953 | 0.918 (0.979) | |
+//! | trafilatura-rs 0.6 | 0.957 | 0.913 (0.897) | 1.7 |
+//! | rs-trafilatura 0.2.2 | 0.956 | 0.896 (0.876) | 1.0 |
+//! | dom_smoothie 0.19 | 0.946 | 0.869 (0.897) | 6.4 |
+//!
+//! Feeds: all 1,749 of feedparser's well-formed test feeds read as feeds, 59 of their 60
+//! plain-text title expectations met; feed-rs's 64 real-world fixtures give the same items,
+//! titles, links and dates. No input of feedparser's ill-formed and encoding sets or of the
+//! W3C validator's test cases panics or takes more than a millisecond.
+//!
+//! Throughput: `cargo bench --bench extract`.
 
+pub mod content;
+pub mod date;
+pub mod dedup;
+pub mod dom;
 pub mod feed;
+pub mod meta;
 pub mod page;
 pub mod url;
+pub mod xml;
 
 use serde_json::{json, Value};
 
@@ -16,46 +53,122 @@ pub enum ExtractError {
     Unrecognised(String),
 }
 
-/// Detects whether `body` is a feed or a page and extracts it (`vigie extract`).
+/// Detects whether `body` is a feed or a page and extracts it (`vigie extract`): a feed is
+/// parsed (leniently: what an ill-formed feed holds is recovered); anything with markup is
+/// read as a page, after decoding it by its byte-order mark, `<meta charset>` or sniffing.
 pub fn extract_body(body: &[u8], url: Option<&str>) -> Result<Value, ExtractError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ExtractError::Empty);
     }
-    let head = String::from_utf8_lossy(&body[..body.len().min(1024)]).to_ascii_lowercase();
-    if head.contains("<rss")
-        || head.contains("<feed")
-        || head.contains("<rdf")
-        || head.trim_start().starts_with('{')
-    {
-        if let Ok(feed) = feed_rs::parser::parse(body) {
-            let items: Vec<Value> = feed
-                .entries
-                .iter()
-                .map(|e| json!({"url": e.links.first().map(|l| l.href.clone()), "title": e.title.as_ref().map(|t| t.content.clone()), "text": e.summary.as_ref().map(|s| s.content.clone()), "published": e.published.or(e.updated).map(|d| d.to_rfc3339()), "author": e.authors.first().map(|a| a.name.clone())}))
-                .collect();
-            return Ok(
-                json!({"kind": "feed", "title": feed.title.map(|t| t.content), "items": items}),
-            );
-        }
+    if feed::looks_like_feed(body) {
+        let f =
+            feed::parse_feed(body, url).map_err(|e| ExtractError::Unrecognised(e.to_string()))?;
+        let items: Vec<Value> = f
+            .items
+            .iter()
+            .map(|e| {
+                json!({"url": e.url, "title": e.title, "text": e.text,
+                    "published": e.published.map(|d| d.to_rfc3339()), "author": e.author})
+            })
+            .collect();
+        return Ok(json!({"kind": "feed", "title": f.title, "items": items}));
     }
-    let text = String::from_utf8_lossy(body);
-    if !head.contains('<') {
-        return Err(ExtractError::Unrecognised("no markup".into()));
+    if !looks_like_html(body) {
+        return Err(ExtractError::Unrecognised(
+            "no HTML markup in its first 64 kB".into(),
+        ));
     }
+    if let Some(root) = other_xml_root(body) {
+        return Err(ExtractError::Unrecognised(format!(
+            "an XML document whose root is <{root}>"
+        )));
+    }
+    let text = decode_html(body, None);
     let p = page::extract_page(&text, url);
-    Ok(
-        json!({"kind": "page", "title": p.title, "text": p.text, "published": p.published.map(|d| d.to_rfc3339()), "author": p.author, "lang": p.lang, "canonical": p.canonical}),
-    )
+    Ok(json!({"kind": "page", "title": p.title, "text": p.text,
+        "published": p.published.map(|d| d.to_rfc3339()), "author": p.author, "lang": p.lang,
+        "canonical": p.canonical}))
 }
 
-/// Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.
+/// The root of an XML document that is not (X)HTML: an OPML list, a sitemap, an SVG…
+fn other_xml_root(body: &[u8]) -> Option<String> {
+    let head = feed::decode_xml(&body[..body.len().min(4096)]);
+    let t = head.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    let root = feed::first_element(t)?;
+    let xml_decl = t.starts_with("<?xml");
+    let known_xml = matches!(
+        root.as_str(),
+        "opml"
+            | "urlset"
+            | "sitemapindex"
+            | "svg"
+            | "kml"
+            | "gpx"
+            | "outline"
+            | "soap"
+            | "envelope"
+            | "service"
+            | "categories"
+            | "rsd"
+            | "xrds"
+            | "opensearchdescription"
+    );
+    (root != "html" && (xml_decl || known_xml)).then_some(root)
+}
+
+/// Whether a body reads as HTML: text (not binary) with tags in its first 64 kB.
+pub fn looks_like_html(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(64 * 1024)];
+    let (head, bom) = match encoding_rs::Encoding::for_bom(head) {
+        Some((enc, n)) if enc != encoding_rs::UTF_8 => {
+            return enc.decode_without_bom_handling(&head[n..]).0.contains('<');
+        }
+        Some((_, n)) => (&head[n..], true),
+        None => (head, false),
+    };
+    let _ = bom;
+    // binary data has control bytes that text never has
+    let controls = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
+        .count();
+    if controls * 50 > head.len() {
+        return false;
+    }
+    let lower = head.to_ascii_lowercase();
+    let has = |pat: &[u8]| lower.windows(pat.len()).any(|w| w == pat);
+    has(b"<html")
+        || has(b"<!doctype")
+        || has(b"<head")
+        || has(b"<body")
+        || has(b"<div")
+        || has(b"<p>")
+        || has(b"<p ")
+        || has(b"<meta")
+        || has(b"<title")
+        || has(b"<article")
+        || has(b"<h1")
+        || has(b"<br")
+        || has(b"<span")
+        || has(b"<a ")
+        || has(b"<table")
+        || has(b"<script")
+        || has(b"<style")
+        || has(b"<link ")
+        || has(b"<section")
+        || has(b"<img ")
+        || has(b"<ul")
+        || has(b"<!--")
+}
+
+/// Plain text of an HTML fragment: tags dropped (with what scripts, styles and hidden
+/// elements hold), entities decoded, whitespace collapsed to single spaces.
 pub fn html_to_text(fragment: &str) -> String {
     if !fragment.contains('<') && !fragment.contains('&') {
-        return fragment.split_whitespace().collect::<Vec<_>>().join(" ");
+        return nfc(dom::collapse_ws(fragment));
     }
-    let frag = scraper::Html::parse_fragment(fragment);
-    let text: String = frag.root_element().text().collect::<Vec<_>>().join(" ");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let d = dom::Dom::parse(fragment);
+    nfc(d.subtree_text(0))
 }
 
 /// Decodes an HTML body to text: the byte-order mark wins, then the `charset` of the
@@ -80,6 +193,13 @@ pub fn decode_html(body: &[u8], content_type: Option<&str>) -> String {
                 encoding_rs::WINDOWS_1252
             }
         });
+    // UTF-8 labelled as a one-byte encoding (a server default, a copied template): valid
+    // multi-byte sequences are next to impossible in Latin-1 text
+    let enc = if enc.is_single_byte() && is_utf8_beyond_ascii(body) {
+        encoding_rs::UTF_8
+    } else {
+        enc
+    };
     // a page that says UTF-16 in its meta but has no BOM is ASCII-compatible text that lies
     let enc = if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
         encoding_rs::UTF_8
@@ -87,6 +207,21 @@ pub fn decode_html(body: &[u8], content_type: Option<&str>) -> String {
         enc
     };
     enc.decode_without_bom_handling(body).0.into_owned()
+}
+
+/// Unicode canonical composition (NFC): the same text always has the same code points,
+/// whatever form the page used (`e` + combining accent and `é` alike).
+pub fn nfc(s: String) -> String {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        return s;
+    }
+    s.nfc().collect()
+}
+
+/// Whether `body` is valid UTF-8 with at least one non-ASCII character.
+pub fn is_utf8_beyond_ascii(body: &[u8]) -> bool {
+    !body.is_ascii() && std::str::from_utf8(body).is_ok()
 }
 
 /// The `charset` parameter of a Content-Type value.
