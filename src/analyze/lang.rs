@@ -189,7 +189,7 @@ pub struct Detected {
 }
 
 /// How much text detection reads: trigram statistics settle long before this.
-const MAX_DETECT_BYTES: usize = 2048;
+const MAX_DETECT_BYTES: usize = 1024;
 
 const FR_WORDS: &[&str] = &[
     "le", "la", "les", "des", "du", "un", "une", "et", "est", "que", "qui", "pour", "pas", "ne",
@@ -367,7 +367,9 @@ mod tests {
 /// the two (a sentence of a post): a choice between two is far surer than among seventy.
 pub fn french_or_english(text: &str) -> Option<(Lang, f64)> {
     static DETECTOR: std::sync::OnceLock<whatlang::Detector> = std::sync::OnceLock::new();
-    let d = DETECTOR.get_or_init(|| whatlang::Detector::with_allowlist(vec![whatlang::Lang::Fra, whatlang::Lang::Eng]));
+    let d = DETECTOR.get_or_init(|| {
+        whatlang::Detector::with_allowlist(vec![whatlang::Lang::Fra, whatlang::Lang::Eng])
+    });
     let info = d.detect(&text[..detect_cut(text)])?;
     Some((from_whatlang(info.lang()), info.confidence()))
 }
@@ -378,7 +380,14 @@ mod fr_en_tests {
 
     #[test]
     fn french_or_english_decides_short_sentences() {
-        assert_eq!(french_or_english("Orange publishes its quarterly network coverage report.").map(|x| x.0), Some(Lang::En));
-        assert_eq!(french_or_english("Débit catastrophique sur la fibre ce soir.").map(|x| x.0), Some(Lang::Fr));
+        assert_eq!(
+            french_or_english("Orange publishes its quarterly network coverage report.")
+                .map(|x| x.0),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            french_or_english("Débit catastrophique sur la fibre ce soir.").map(|x| x.0),
+            Some(Lang::Fr)
+        );
     }
 }

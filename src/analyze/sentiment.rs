@@ -224,7 +224,9 @@ fn items<'a>(doc: &'a Analyzed<'_>, range: &Range<usize>) -> Vec<Item<'a>> {
         restemmed = tokens
             .iter()
             .map(|t| match t.kind {
-                TokenKind::Word => crate::analyze::text::stem(lang, &doc.text[t.range()], &t.folded),
+                TokenKind::Word => {
+                    crate::analyze::text::stem(lang, &doc.text[t.range()], &t.folded)
+                }
                 _ => t.folded.clone(),
             })
             .collect();

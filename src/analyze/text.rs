@@ -281,7 +281,15 @@ pub struct Stemmers {
     fr: Stemmer,
     en: Stemmer,
     others: Vec<(Lang, Stemmer)>,
+    /// Stems already computed: words follow Zipf's law, most of them come back soon.
+    cache: std::cell::RefCell<StemCache>,
 }
+
+/// Stems by language and original word.
+type StemCache = std::collections::HashMap<(Lang, Box<str>), Box<str>>;
+
+/// Stems remembered per thread before the cache starts afresh.
+const STEM_CACHE: usize = 100_000;
 
 impl Default for Stemmers {
     fn default() -> Self {
@@ -300,6 +308,7 @@ impl Stemmers {
             fr: Stemmer::create(Algorithm::French),
             en: Stemmer::create(Algorithm::English),
             others,
+            cache: Default::default(),
         }
     }
 
@@ -317,13 +326,23 @@ impl Stemmers {
     pub fn stem(&self, lang: Lang, original: &str, folded: &str) -> String {
         match self.get(lang) {
             Some(s) if folded.chars().any(|c| c.is_alphabetic()) => {
+                let key = (lang, Box::<str>::from(original));
+                if let Some(hit) = self.cache.borrow().get(&key) {
+                    return hit.to_string();
+                }
                 let mut lower = original
                     .to_lowercase()
                     .replace(['\u{2019}', '\u{02BC}'], "'");
                 if lang == Lang::Fr {
                     french_singular(&mut lower);
                 }
-                fold(&s.stem(&lower))
+                let stem = fold(&s.stem(&lower));
+                let mut cache = self.cache.borrow_mut();
+                if cache.len() >= STEM_CACHE {
+                    cache.clear();
+                }
+                cache.insert(key, stem.as_str().into());
+                stem
             }
             _ => folded.to_string(),
         }
