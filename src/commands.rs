@@ -203,13 +203,18 @@ fn ingest(g: &Global, a: IngestArgs) -> Result<ExitCode, Failure> {
     let r = result.map_err(|e| Failure::Other(e.into()))?;
     if !g.quiet {
         eprintln!(
-            "ingested {} line{} in {:.1}s: {} new, {} updated, {} unchanged{}{}",
+            "ingested {} line{} in {:.1}s: {} new, {} updated, {} unchanged{}{}{}",
             r.lines,
             plural(r.lines as usize),
             r.seconds,
             r.added,
             r.updated,
             r.unchanged,
+            if r.copies > 0 {
+                format!(" ({} copies of texts already seen)", r.copies)
+            } else {
+                String::new()
+            },
             if r.bad_lines > 0 {
                 format!(
                     ", {} bad line{} skipped",
@@ -425,7 +430,7 @@ fn search(g: &Global, a: SearchArgs) -> Result<ExitCode, Failure> {
     for (i, h) in hits.iter().enumerate() {
         let d = &h.doc;
         let r = if a.json {
-            let v = json!({
+            let mut v = json!({
                 "url": d.url,
                 "title": d.title,
                 "published": d.published.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -437,6 +442,13 @@ fn search(g: &Global, a: SearchArgs) -> Result<ExitCode, Failure> {
                 "score": h.score,
                 "snippet": h.snippet.render("<b>", "</b>", crate::html_escape),
             });
+            // near-copies: where else this text was seen, or which document it copies
+            if !d.meta.also_seen.is_empty() {
+                v["also_seen"] = json!(d.meta.also_seen);
+            }
+            if let Some(o) = &d.dup_of {
+                v["copy_of"] = json!(o);
+            }
             writeln!(out, "{v}")
         } else {
             let (b0, b1) = if color {
@@ -468,6 +480,11 @@ fn search(g: &Global, a: SearchArgs) -> Result<ExitCode, Failure> {
             if !kinds.is_empty() {
                 tags.push(kinds.join(","));
             }
+            match (&d.dup_of, d.meta.also_seen.len()) {
+                (Some(o), _) => tags.push(format!("copy of {o}")),
+                (None, 0) => {}
+                (None, n) => tags.push(format!("also at {n} other address{}", plural_es(n))),
+            }
             let (h0, h1) = if color {
                 ("\x1b[1;33m", "\x1b[0m")
             } else {
@@ -495,4 +512,12 @@ fn search(g: &Global, a: SearchArgs) -> Result<ExitCode, Failure> {
         eprintln!("no match for {:?}", a.query);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn plural_es(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "es"
+    }
 }

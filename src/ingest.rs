@@ -207,6 +207,8 @@ pub struct IngestReport {
     pub added: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// New or changed documents that are near-copies of one already indexed.
+    pub copies: u64,
     /// Documents read but refused by the transforms (too big, …).
     pub failed: u64,
     pub seconds: f64,
@@ -365,6 +367,7 @@ pub fn ingest(
     report.added = Stats::get(&stats.added);
     report.updated = Stats::get(&stats.updated);
     report.unchanged = Stats::get(&stats.unchanged);
+    report.copies = Stats::get(&stats.copies);
     report.failed = Stats::get(&stats.failed);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)

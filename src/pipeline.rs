@@ -24,6 +24,7 @@ use crate::analyze::Analyzer;
 use crate::config::Config;
 use crate::doc::{Analysis, Document, Label};
 use crate::extract;
+use crate::extract::dedup;
 use crate::index::writer::{Store, StoreError};
 use crate::index::{build_record, Fields, IndexRecord};
 use crate::state::{Seen, Space};
@@ -63,6 +64,8 @@ pub struct Prepared {
     /// Terms for emerging-signal detection (empty when no watch listens).
     pub terms: Vec<Term>,
     pub origin: String,
+    /// MinHash of the words, for texts long enough to be copied (syndication, reposts).
+    pub signature: Option<dedup::Signature>,
 }
 
 /// The synchronous transforms, shared by the workers.
@@ -148,6 +151,13 @@ impl Transform {
         } else {
             extract_terms(&analyzed)
         };
+        let signature = dedup::fingerprint(
+            analyzed
+                .tokens
+                .iter()
+                .filter(|t| t.is_word())
+                .map(|t| t.folded.as_str()),
+        );
         Ok(Prepared {
             key,
             doc,
@@ -158,6 +168,7 @@ impl Transform {
             watches,
             terms,
             origin,
+            signature,
         })
     }
 }
@@ -196,6 +207,8 @@ pub struct Stats {
     pub failed: AtomicU64,
     /// Alerts raised.
     pub alerts: AtomicU64,
+    /// New or changed documents that are near-copies of one already indexed.
+    pub copies: AtomicU64,
 }
 
 impl Stats {
@@ -332,8 +345,24 @@ impl Sink {
             Outcome::Unchanged => Stats::inc(&self.stats.unchanged),
             Outcome::Updated | Outcome::Added => {
                 let at = p.doc.event_time().timestamp();
-                if outcome == Outcome::Added {
-                    self.queue_detection(&mut p);
+                // a near-copy of a text already indexed (the same story syndicated, a repost)
+                // is indexed under its own address but points at the first one and counts
+                // once in the signals
+                let original = p.signature.as_ref().and_then(|sig| {
+                    let sims = dedup::SimIndex::new(&self.store.state);
+                    let found = sims.find(sig, &p.key);
+                    if found.is_none() {
+                        sims.insert(sig, &p.key);
+                    }
+                    found
+                });
+                match &original {
+                    Some(o) => {
+                        p.record.doc.add_text(self.store.fields.dup_of, o);
+                        Stats::inc(&self.stats.copies);
+                    }
+                    None if outcome == Outcome::Added => self.queue_detection(&mut p),
+                    None => {}
                 }
                 self.store.upsert(p.record)?;
                 self.store.state.put(

@@ -315,6 +315,7 @@ fn doc_counts(s: &Stats) -> DocCounts {
         added: Stats::get(&s.added),
         updated: Stats::get(&s.updated),
         unchanged: Stats::get(&s.unchanged),
+        copies: Stats::get(&s.copies),
         refused: Stats::get(&s.failed),
     }
 }

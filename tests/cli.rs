@@ -145,6 +145,54 @@ fn an_edited_document_replaces_the_old_one() {
 }
 
 #[test]
+fn a_syndicated_copy_points_at_the_original_and_an_unrelated_text_does_not() {
+    let s = Scratch::new();
+    s.write("pipelines/w.toml", WATCH);
+    let story = "La société Acme a annoncé mardi la fermeture de son usine de Villeurbanne, \
+        qui emploie deux cent quarante salariés, à la suite d'une baisse durable des commandes \
+        de ses clients européens. Les syndicats dénoncent une décision brutale et réclament un \
+        plan de reprise. La direction affirme que des reclassements seront proposés à chaque \
+        salarié dans les autres sites du groupe en France et en Belgique.";
+    let other = "Le festival de jazz de Vienne accueille cette année plus de soixante concerts \
+        sur la scène du théâtre antique, avec des artistes venus des États-Unis, du Brésil et \
+        du Mali. Les organisateurs attendent deux cent mille spectateurs sur deux semaines et \
+        ont renforcé les navettes depuis Lyon pour éviter les embouteillages du soir.";
+    let p = s.path("a.jsonl");
+    write_jsonl(
+        &p,
+        &[
+            json!({"url": "https://journal.example/acme", "text": story, "published": "2026-10-01T08:00:00Z"}),
+            json!({"url": "https://agregateur.example/7", "text": format!("{story} Par notre correspondant, avec l'AFP."), "published": "2026-10-01T09:00:00Z"}),
+            json!({"url": "https://culture.example/jazz", "text": other, "published": "2026-10-01T10:00:00Z"}),
+        ],
+    );
+    let o = s.vigie(&["ingest", p.to_str().unwrap()]);
+    assert!(stderr(&o).contains("3 new"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 copies of texts already seen"),
+        "{}",
+        stderr(&o)
+    );
+    let hits = jsonl(&stdout(&s.vigie(&["search", "usine", "--json"])));
+    assert_eq!(hits.len(), 2, "both addresses stay searchable");
+    let original = hits
+        .iter()
+        .find(|h| h["url"] == "https://journal.example/acme")
+        .unwrap();
+    assert_eq!(
+        original["also_seen"],
+        json!(["https://agregateur.example/7"])
+    );
+    let copy = hits
+        .iter()
+        .find(|h| h["url"] == "https://agregateur.example/7")
+        .unwrap();
+    assert_eq!(copy["copy_of"], json!("https://journal.example/acme"));
+    let jazz = jsonl(&stdout(&s.vigie(&["search", "jazz", "--json"])));
+    assert!(jazz[0].get("copy_of").is_none() && jazz[0].get("also_seen").is_none());
+}
+
+#[test]
 fn search_filters_by_event_time_language_brand_and_expectation() {
     let s = Scratch::new();
     s.write("pipelines/w.toml", WATCH);

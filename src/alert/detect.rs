@@ -614,9 +614,9 @@ pub struct BrandSignals {
 /// Mentions a baseline needs before shifts can be judged.
 const MIN_BASELINE_MENTIONS: u64 = 60;
 /// The rise of the negative share the CUSUM is tuned to detect fastest.
-const SHIFT_DESIGN: f64 = 0.4;
+const SHIFT_DESIGN: f64 = 0.5;
 /// How many standard errors of the baseline are added to it before judging a shift.
-const SHIFT_MARGIN: f64 = 0.5;
+const SHIFT_MARGIN: f64 = 1.0;
 const P0_ALPHA: f64 = 1.0 / 300.0;
 
 impl BrandSignals {

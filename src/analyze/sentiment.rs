@@ -345,14 +345,21 @@ fn sentiment_lang(doc: &Analyzed<'_>, range: &Range<usize>) -> Lang {
         if en >= 2 && en > 2 * fr {
             return Lang::En;
         }
-        // too few grammar words: the sentence's own trigrams, when they are sure of it
+        // too few grammar words, or mixed ones: the sentence's own trigrams, when they are
+        // sure of it, else the side with more grammar words
         let part = &doc.text[range.clone()];
-        if fr + en <= 1 && part.len() >= 24 && matches!(doc.lang, Lang::Fr | Lang::En) {
+        if part.len() >= 24 && matches!(doc.lang, Lang::Fr | Lang::En) {
             if let Some((l, confidence)) = crate::analyze::lang::french_or_english(part) {
                 if l != doc.lang && confidence >= 0.1 {
                     return l;
                 }
             }
+        }
+        if fr >= 3 && fr > en {
+            return Lang::Fr;
+        }
+        if en >= 3 && en > fr {
+            return Lang::En;
         }
     }
     let (fr, en) = count(&doc.tokens);

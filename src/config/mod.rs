@@ -221,7 +221,7 @@ impl Default for AlertsConfig {
             },
             sentiment_shift: DetectorConfig {
                 enabled: true,
-                threshold: 6.0,
+                threshold: 6.5,
                 min_count: 10,
             },
             volume_spike: DetectorConfig {

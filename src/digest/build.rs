@@ -310,11 +310,13 @@ fn relevance(d: &StoredDoc, brand: &str, copies: usize) -> f64 {
     r + (copies as f64).ln_1p()
 }
 
-/// A key that copies of one text share (folded words of its start).
+/// The document a near-copy points at, or the document itself.
+fn original_key(d: &StoredDoc) -> &str {
+    d.dup_of.as_deref().unwrap_or(&d.key)
+}
+
+/// A key that exact copies of one text share, however short (folded words of its start).
 fn copy_key(d: &StoredDoc) -> String {
-    if let Some(k) = &d.dup_of {
-        return k.clone();
-    }
     let mut out = String::new();
     for t in text::tokenize(&d.content).iter().take(40) {
         out.push_str(&t.folded);
@@ -334,13 +336,19 @@ fn top_mentions(
     let mut groups: Vec<(StoredDoc, Vec<String>)> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
     for d in docs {
-        let key = copy_key(&d);
-        match by_key.get(&key) {
-            Some(&i) => groups[i].1.push(d.url.clone()),
+        // near-copies share their original's key, exact ones their words
+        let near = format!("\u{1}{}", original_key(&d));
+        let words = copy_key(&d);
+        match by_key.get(&near).or_else(|| by_key.get(&words)).copied() {
+            Some(i) => {
+                groups[i].1.push(d.url.clone());
+                by_key.entry(near).or_insert(i);
+                by_key.entry(words).or_insert(i);
+            }
             None => {
-                by_key.insert(key, groups.len());
-                let also = d.meta.also_seen.clone();
-                groups.push((d, also));
+                by_key.insert(near, groups.len());
+                by_key.insert(words, groups.len());
+                groups.push((d, Vec::new()));
             }
         }
     }

@@ -118,6 +118,8 @@ pub struct DocCounts {
     pub added: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// New or changed documents that are near-copies of one already indexed.
+    pub copies: u64,
     /// Refused by the transforms (too big, broken).
     pub refused: u64,
 }
@@ -177,6 +179,13 @@ impl fmt::Display for PassSummary {
             s(self.documents.added),
             self.documents.updated,
         )?;
+        if self.documents.copies > 0 {
+            write!(
+                f,
+                " ({} copies of texts already seen)",
+                self.documents.copies
+            )?;
+        }
         if self.documents.refused > 0 {
             write!(f, ", {} refused", self.documents.refused)?;
         }

@@ -32,6 +32,9 @@ pub struct Filters {
     pub source: Option<String>,
 }
 
+/// Copies of one text listed with a hit.
+const MAX_COPIES_SHOWN: usize = 50;
+
 /// One search result.
 #[derive(Debug, Clone)]
 pub struct Hit {
@@ -290,7 +293,10 @@ impl Reader {
         let mut hits = Vec::with_capacity(top.len().min(limit));
         for (score, addr) in top {
             let d: TantivyDocument = searcher.doc(addr)?;
-            let doc = StoredDoc::from_tantivy(&self.fields, &d);
+            let mut doc = StoredDoc::from_tantivy(&self.fields, &d);
+            if doc.dup_of.is_none() {
+                doc.meta.also_seen = self.copies_of(&searcher, &doc.key)?;
+            }
             let lang = Lang::from_code(&doc.lang).unwrap_or(Lang::Und);
             let analyzed = Analyzed::new(&doc.content, lang);
             if near && !q.matches(&analyzed) {
@@ -307,6 +313,22 @@ impl Reader {
             }
         }
         Ok(hits)
+    }
+
+    /// Addresses of the near-copies of a document (its text seen elsewhere), first seen first.
+    pub fn copies_of(&self, searcher: &Searcher, key: &str) -> Result<Vec<String>, SearchError> {
+        let q = term(self.fields.dup_of, key);
+        let top = searcher.search(
+            &*q,
+            &TopDocs::with_limit(MAX_COPIES_SHOWN)
+                .order_by_fast_field::<tantivy::DateTime>("published", tantivy::Order::Asc),
+        )?;
+        let mut out = Vec::with_capacity(top.len());
+        for (_, addr) in top {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            out.push(StoredDoc::from_tantivy(&self.fields, &d).url);
+        }
+        Ok(out)
     }
 
     /// Number of documents matching the filters (and query, if any).
