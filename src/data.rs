@@ -117,10 +117,12 @@ impl DataDir {
                 dir: self.display(),
             });
         }
-        tantivy::Index::open_in_dir(&dir).map_err(|source| DataError::Index {
+        let index = tantivy::Index::open_in_dir(&dir).map_err(|source| DataError::Index {
             dir: self.display(),
             source,
-        })
+        })?;
+        crate::index::register_tokenizers(&index);
+        Ok(index)
     }
 }
 

@@ -285,8 +285,8 @@ pub struct Stemmers {
     cache: std::cell::RefCell<StemCache>,
 }
 
-/// Stems by language and original word.
-type StemCache = std::collections::HashMap<(Lang, Box<str>), Box<str>>;
+/// Stems by original word, one table per language.
+type StemCache = Vec<(Lang, rustc_hash::FxHashMap<Box<str>, Box<str>>)>;
 
 /// Stems remembered per thread before the cache starts afresh.
 const STEM_CACHE: usize = 100_000;
@@ -326,9 +326,15 @@ impl Stemmers {
     pub fn stem(&self, lang: Lang, original: &str, folded: &str) -> String {
         match self.get(lang) {
             Some(s) if folded.chars().any(|c| c.is_alphabetic()) => {
-                let key = (lang, Box::<str>::from(original));
-                if let Some(hit) = self.cache.borrow().get(&key) {
-                    return hit.to_string();
+                {
+                    let cache = self.cache.borrow();
+                    let hit = cache
+                        .iter()
+                        .find(|(l, _)| *l == lang)
+                        .and_then(|(_, m)| m.get(original));
+                    if let Some(hit) = hit {
+                        return hit.to_string();
+                    }
                 }
                 let mut lower = original
                     .to_lowercase()
@@ -338,10 +344,18 @@ impl Stemmers {
                 }
                 let stem = fold(&s.stem(&lower));
                 let mut cache = self.cache.borrow_mut();
-                if cache.len() >= STEM_CACHE {
-                    cache.clear();
+                let i = match cache.iter().position(|(l, _)| *l == lang) {
+                    Some(i) => i,
+                    None => {
+                        cache.push((lang, Default::default()));
+                        cache.len() - 1
+                    }
+                };
+                let table = &mut cache[i].1;
+                if table.len() >= STEM_CACHE {
+                    table.clear();
                 }
-                cache.insert(key, stem.as_str().into());
+                table.insert(original.into(), stem.as_str().into());
                 stem
             }
             _ => folded.to_string(),

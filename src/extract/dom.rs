@@ -418,9 +418,122 @@ pub fn truncate_str(s: &str, max: usize) -> &str {
     &s[..cut]
 }
 
+/// The page without its comments and the bodies of its `<script>` (JSON-LD excepted),
+/// `<style>` and `<svg>` elements: code and drawings, never text, and more than half the
+/// bytes of a page today, which the parser then skips. A light scan that reads tags as the HTML tokenizer does (quoted attribute values,
+/// comments, the raw text of `<title>` and `<textarea>`), so a `<script>` written inside
+/// any of these is left alone; what it cannot read it leaves as it is.
+pub fn without_code(html: &str) -> std::borrow::Cow<'_, str> {
+    let b = html.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
+        let lt = i + off;
+        let rest = &b[lt + 1..];
+        if rest.starts_with(b"!--") {
+            let Some(e) = memchr::memmem::find(&rest[3..], b"-->") else {
+                break;
+            };
+            // comments go too
+            let end = lt + 4 + e + 3;
+            let o = out.get_or_insert_with(|| String::with_capacity(html.len() / 2));
+            o.push_str(&html[copied..lt]);
+            copied = end;
+            i = end;
+            continue;
+        }
+        if !rest.first().is_some_and(u8::is_ascii_alphabetic) {
+            i = lt + 1;
+            continue;
+        }
+        let name_len = rest
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        let name = &rest[..name_len];
+        let Some(tag_end) = end_of_tag(b, lt + 1 + name_len) else {
+            break;
+        };
+        let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
+        let raw = if is(b"script") || is(b"style") || is(b"svg") || is(b"title") || is(b"textarea")
+        {
+            name
+        } else {
+            i = tag_end;
+            continue;
+        };
+        let Some(close) = closing_tag(&b[tag_end..], raw) else {
+            break;
+        };
+        let json_ld = || {
+            memchr::memmem::find(
+                html[lt..tag_end].to_ascii_lowercase().as_bytes(),
+                b"ld+json",
+            )
+            .is_some()
+        };
+        let code = is(b"style") || is(b"svg") || is(b"script") && !json_ld();
+        if code && close > 0 {
+            let o = out.get_or_insert_with(|| String::with_capacity(html.len() / 2));
+            o.push_str(&html[copied..tag_end]);
+            copied = tag_end + close;
+        }
+        i = tag_end + close;
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(html),
+        Some(mut o) => {
+            o.push_str(&html[copied..]);
+            std::borrow::Cow::Owned(o)
+        }
+    }
+}
+
+/// The index just past the `>` that ends a tag whose name ends at `j`, reading quoted
+/// attribute values whole.
+fn end_of_tag(b: &[u8], mut j: usize) -> Option<usize> {
+    while j < b.len() {
+        match b[j] {
+            b'>' => return Some(j + 1),
+            b'=' => {
+                j += 1;
+                while j < b.len() && b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                if let Some(&q @ (b'"' | b'\'')) = b.get(j) {
+                    j += memchr::memchr(q, &b[j + 1..])? + 2;
+                }
+            }
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+/// Where `</name` (any case, then a space, `/` or `>`) starts in `b`.
+fn closing_tag(b: &[u8], name: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(off) = memchr::memmem::find(&b[from..], b"</") {
+        let at = from + off;
+        let after = &b[at + 2..];
+        if after.len() > name.len()
+            && after[..name.len()].eq_ignore_ascii_case(name)
+            && matches!(
+                after[name.len()],
+                b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r' | b'\x0c'
+            )
+        {
+            return Some(at);
+        }
+        from = at + 2;
+    }
+    None
+}
+
 /// Parses an HTML document with bounded depth, element count and size.
 pub fn parse_html(html: &str) -> Html {
-    let html = truncate_str(html, MAX_HTML_BYTES);
+    let html = without_code(truncate_str(html, MAX_HTML_BYTES));
     let sink = HtmlTreeSink::new(Html::new_document());
     // scripts never run here: what `<noscript>` holds is what a reader of this page sees
     let opts = html5ever::tree_builder::TreeBuilderOpts {
@@ -436,7 +549,7 @@ pub fn parse_html(html: &str) -> Html {
     };
     let tokenizer = Tokenizer::new(guard, Default::default());
     let input = BufferQueue::default();
-    input.push_back(StrTendril::from_slice(html));
+    input.push_back(StrTendril::from_slice(&html));
     // `Script` and `EncodingIndicator` pauses are resumed at once: scripts never run, and
     // the text was decoded before
     while !matches!(tokenizer.feed(&input), TokenizerResult::Done) {}
@@ -835,6 +948,54 @@ pub fn collapse_ws(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_is_cut_and_everything_else_kept() {
+        let page = r#"<html><head><style>p { color: red }</style>
+            <script>var a = "<p>not text</p>"; if (a < b) {}</script>
+            <SCRIPT type="text/javascript">x()</SCRIPT >
+            <script type="application/ld+json">{"headline": "kept"}</script>
+            <title>How to write <script> tags</title></head>
+            <body><a title="<script>" href="/">link</a><!-- <style> -->
+            <p>Text <b>stays</b>.</p><textarea><style>typed</style></textarea>
+            <svg viewBox="0 0 10 10"><path d="M0 0L10 10"/><text>icon</text></svg>
+            <script src="x.js"></script><p>After.</p></body></html>"#;
+        let cut = without_code(page);
+        assert!(!cut.contains("color: red") && !cut.contains("not text"));
+        assert!(!cut.contains("x()") && !cut.contains("icon") && !cut.contains("M0 0"));
+        assert!(!cut.contains("<!--"), "comments dropped");
+        assert!(cut.contains(r#"<svg viewBox="0 0 10 10"></svg>"#));
+        for kept in [
+            r#"{"headline": "kept"}"#,
+            "How to write <script> tags",
+            r#"title="<script>""#,
+            "<p>Text <b>stays</b>.</p>",
+            "<style>typed</style>",
+            "<p>After.</p>",
+            "<script></script>",
+            "</SCRIPT >",
+        ] {
+            assert!(cut.contains(kept), "{kept:?} lost from {cut}");
+        }
+    }
+
+    #[test]
+    fn pages_without_code_or_with_broken_tags_pass_through() {
+        for page in [
+            "<p>plain</p>",
+            "<p>a < b</p>",
+            "<script>never closed",
+            "<a href=\"unterminated>text",
+            "<!-- open comment <script>x</script>",
+            "<svg><path/>",
+            "",
+        ] {
+            assert!(
+                matches!(without_code(page), std::borrow::Cow::Borrowed(_)),
+                "{page}"
+            );
+        }
+    }
 
     #[test]
     fn deep_nesting_is_bounded_and_fast() {

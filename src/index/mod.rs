@@ -14,7 +14,6 @@ use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
     TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
-use tantivy::tokenizer::{PreTokenizedString, Token as TvToken};
 use tantivy::TantivyDocument;
 
 use crate::analyze::lang::Lang;
@@ -61,7 +60,7 @@ pub struct Fields {
 fn text_field_options() -> TextOptions {
     TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer("raw")
+            .set_tokenizer(TERMS_TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     )
 }
@@ -178,51 +177,125 @@ pub fn from_tv_date(t: tantivy::DateTime) -> DateTime<Utc> {
     DateTime::from_timestamp(t.into_timestamp_secs(), 0).unwrap_or_default()
 }
 
-/// Pre-tokenised streams of an analysed text: stems for its language's field (if stemmed)
-/// and folded words for the folded field. Elisions are left out; hashtags are indexed both
-/// whole (`#fibre`) and as their word (`fibre`) at the same position.
-pub fn token_streams(a: &Analyzed<'_>) -> (Option<PreTokenizedString>, PreTokenizedString) {
+/// Name of the tokenizer of the text fields: [`TermsTokenizer`].
+pub const TERMS_TOKENIZER: &str = "vigie_terms";
+/// Between two terms of a token stream.
+const NEXT: char = '\u{1e}';
+/// Between two terms at the same position (a hashtag and its word).
+const SAME: char = '\u{1f}';
+
+/// Reads back the term streams of [`token_streams`]: the text layer has tokenised, folded and
+/// stemmed already, tantivy only splits.
+#[derive(Clone, Default)]
+pub struct TermsTokenizer {
+    token: tantivy::tokenizer::Token,
+}
+
+/// The terms of one stream, in order.
+pub struct TermsStream<'a> {
+    text: &'a str,
+    at: usize,
+    /// The previous term was followed by [`SAME`].
+    same: bool,
+    token: &'a mut tantivy::tokenizer::Token,
+}
+
+impl tantivy::tokenizer::Tokenizer for TermsTokenizer {
+    type TokenStream<'a> = TermsStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> TermsStream<'a> {
+        self.token.reset();
+        self.token.position = usize::MAX;
+        TermsStream {
+            text,
+            at: 0,
+            same: false,
+            token: &mut self.token,
+        }
+    }
+}
+
+impl tantivy::tokenizer::TokenStream for TermsStream<'_> {
+    fn advance(&mut self) -> bool {
+        while self.at < self.text.len() {
+            let rest = &self.text[self.at..];
+            let len = rest.find([NEXT, SAME]).unwrap_or(rest.len());
+            let same = rest[len..].starts_with(SAME);
+            let from = self.at;
+            self.at += len + if len < rest.len() { 1 } else { 0 };
+            if len == 0 {
+                continue;
+            }
+            self.token.text.clear();
+            self.token.text.push_str(&rest[..len]);
+            self.token.offset_from = from;
+            self.token.offset_to = from + len;
+            if !self.same {
+                self.token.position = self.token.position.wrapping_add(1);
+            }
+            self.token.position_length = 1;
+            self.same = same;
+            return true;
+        }
+        false
+    }
+
+    fn token(&self) -> &tantivy::tokenizer::Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut tantivy::tokenizer::Token {
+        self.token
+    }
+}
+
+/// Makes [`TermsTokenizer`] known to an index (before writing to it).
+pub fn register_tokenizers(index: &tantivy::Index) {
+    index
+        .tokenizers()
+        .register(TERMS_TOKENIZER, TermsTokenizer::default());
+}
+
+/// Term streams of an analysed text, for [`TermsTokenizer`]: stems for its language's field
+/// (if stemmed) and folded words for the folded field. Elisions are left out; hashtags are
+/// indexed both whole (`#fibre`) and as their word (`fibre`) at the same position.
+pub fn token_streams(a: &Analyzed<'_>) -> (Option<String>, String) {
     let stemmed = a.lang.is_stemmed();
-    let mut stems = Vec::with_capacity(if stemmed { a.tokens.len() } else { 0 });
-    let mut folded = Vec::with_capacity(a.tokens.len());
-    let mut pos = 0usize;
+    let mut stems = String::with_capacity(if stemmed { a.text.len() } else { 0 });
+    let mut folded = String::with_capacity(a.text.len());
     for (i, t) in a.tokens.iter().enumerate() {
         if matches!(t.kind, TokenKind::Elision | TokenKind::Emoji) {
             continue;
         }
-        let mk = |text: String| TvToken {
-            offset_from: t.start,
-            offset_to: t.end,
-            position: pos,
-            text,
-            position_length: 1,
-        };
-        folded.push(mk(t.folded.clone()));
+        let clean = |s: &str| !s.is_empty() && !s.contains([NEXT, SAME]);
+        if !clean(&t.folded) {
+            continue;
+        }
+        folded.push_str(&t.folded);
         if stemmed {
-            stems.push(mk(a.stems[i].clone()));
+            let stem = if clean(&a.stems[i]) {
+                &a.stems[i]
+            } else {
+                &t.folded
+            };
+            stems.push_str(stem);
         }
         if t.kind == TokenKind::Hashtag && t.folded.len() > 1 {
             let body = &t.folded[1..];
-            folded.push(mk(body.to_string()));
+            folded.push(SAME);
+            folded.push_str(body);
             if stemmed {
                 let stem = crate::analyze::text::stem(a.lang, &a.text[t.start + 1..t.end], body);
-                stems.push(mk(stem));
+                stems.push(SAME);
+                stems.push_str(if clean(&stem) { &stem } else { body });
             }
         }
-        pos += 1;
+        folded.push(NEXT);
+        if stemmed {
+            stems.push(NEXT);
+        }
     }
-    // the text itself is stored elsewhere; tantivy only needs the tokens
-    let s = stemmed.then(|| PreTokenizedString {
-        text: String::new(),
-        tokens: stems,
-    });
-    (
-        s,
-        PreTokenizedString {
-            text: String::new(),
-            tokens: folded,
-        },
-    )
+    (stemmed.then_some(stems), folded)
 }
 
 /// Builds the index record of an analysed document.
@@ -243,9 +316,9 @@ pub fn build_record(
     d.add_text(fields.content, content);
     let (stems, folded) = token_streams(analyzed);
     if let (Some(s), Some(f)) = (stems, fields.stemmed_field(analyzed.lang)) {
-        d.add_pre_tokenized_text(f, s);
+        d.add_text(f, s);
     }
-    d.add_pre_tokenized_text(fields.folded, folded);
+    d.add_text(fields.folded, folded);
     d.add_date(fields.published, tv_date(doc.event_time()));
     d.add_text(fields.lang, analysis.lang.code());
     d.add_text(fields.source, &doc.source);
@@ -351,5 +424,39 @@ impl StoredDoc {
             dup_of: (!dup.is_empty()).then_some(dup),
             meta: serde_json::from_str(&s(fields.meta)).unwrap_or_default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::tokenizer::{TokenStream, Tokenizer};
+
+    #[test]
+    fn term_streams_keep_positions_and_hashtags_share_theirs() {
+        let a = Analyzed::new("La #fibre d'Orange est coupée", Lang::Fr);
+        let (stems, folded) = token_streams(&a);
+        let mut tk = TermsTokenizer::default();
+        let mut read = |text: &str| {
+            let mut s = tk.token_stream(text);
+            let mut out = Vec::new();
+            while s.advance() {
+                out.push((s.token().text.clone(), s.token().position));
+            }
+            out
+        };
+        let f = read(&folded);
+        let words: Vec<&str> = f.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(words, ["la", "#fibre", "fibre", "orange", "est", "coupee"]);
+        let positions: Vec<usize> = f.iter().map(|(_, p)| *p).collect();
+        assert_eq!(
+            positions,
+            [0, 1, 1, 2, 3, 4],
+            "the elision takes no position"
+        );
+        let s = read(&stems.unwrap());
+        assert_eq!(s.len(), 6);
+        assert_eq!(s[5].1, 4);
+        assert!(read("").is_empty() && read("\u{1e}\u{1e}").is_empty());
     }
 }

@@ -25,6 +25,11 @@ pub enum StoreError {
     Index(#[from] tantivy::TantivyError),
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    #[error(
+        "the index in {dir} was written by another version of vigie (its fields differ): \
+         move it aside and ingest or crawl again"
+    )]
+    OtherSchema { dir: String },
 }
 
 /// A data directory opened for writing.
@@ -46,10 +51,17 @@ impl Store {
         let (schema, fields) = schema();
         let dir = data.index_dir();
         let index = if dir.join("meta.json").exists() {
-            Index::open_in_dir(&dir)?
+            let index = Index::open_in_dir(&dir)?;
+            if index.schema() != schema {
+                return Err(StoreError::OtherSchema {
+                    dir: dir.display().to_string(),
+                });
+            }
+            index
         } else {
             Index::create_in_dir(&dir, schema)?
         };
+        super::register_tokenizers(&index);
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
