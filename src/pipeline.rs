@@ -102,8 +102,10 @@ impl Transform {
                 ));
             }
             let page = extract::page::extract_page(&html, Some(&doc.url));
-            // the page's main text wins over a summary, unless extraction found less
-            if page.text.trim().len() > doc.text.trim().len() {
+            // the page's main text wins over a summary, unless extraction found far less (a
+            // page that needs scripts, a consent wall)
+            let page_chars = page.text.trim().chars().count();
+            if page_chars > 0 && page_chars * 2 >= doc.text.trim().chars().count() {
                 doc.text = page.text;
             }
             if doc.title.trim().is_empty() {

@@ -347,7 +347,7 @@ fn sentiment_lang(doc: &Analyzed<'_>, range: &Range<usize>) -> Lang {
         }
         // too few grammar words, or mixed ones: the sentence's own trigrams, when they are
         // sure of it, else the side with more grammar words
-        let part = &doc.text[range.clone()];
+        let part = doc.text.get(range.clone()).unwrap_or_default();
         if part.len() >= 24 && matches!(doc.lang, Lang::Fr | Lang::En) {
             if let Some((l, confidence)) = crate::analyze::lang::french_or_english(part) {
                 if l != doc.lang && confidence >= 0.1 {

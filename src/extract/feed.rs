@@ -641,6 +641,13 @@ fn read_xml(body: &[u8], base_url: Option<&str>) -> Result<ParsedFeed, FeedError
         items.sort_unstable();
         items.dedup();
     }
+    // a cut-off body (a dropped connection, a server error mid-way) with nothing to recover
+    // is a failure to report, not an empty feed
+    if items.is_empty() && !text.trim_end().ends_with('>') {
+        return Err(FeedError::NotAFeed(
+            "the feed is cut off before its first item".into(),
+        ));
+    }
     let fallback = channel_link.as_deref();
     let items = items
         .into_iter()
@@ -807,6 +814,20 @@ mod tests {
         assert_eq!(cdf.items[0].text, "Abs");
         assert_eq!(cdf.items[0].url.as_deref(), Some("http://c.example/i"));
         assert!(cdf.items[0].published.is_some());
+    }
+
+    #[test]
+    fn a_feed_cut_off_before_its_first_item_is_an_error_after_it_is_read() {
+        let cut = parse_feed(b"<?xml version='1.0'?><rss><channel><title>cass\xc3", None);
+        assert!(cut.unwrap_err().to_string().contains("cut off"));
+        let partial = parse_feed(
+            b"<rss><channel><title>t</title><item><title>Un</title><link>https://e.org/1</link></item><item><title>De",
+            None,
+        )
+        .unwrap();
+        assert_eq!(partial.items[0].title, "Un");
+        let empty = parse_feed(b"<rss><channel><title>t</title></channel></rss>", None).unwrap();
+        assert!(empty.items.is_empty(), "a complete feed may have no items");
     }
 
     #[test]

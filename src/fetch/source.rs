@@ -255,7 +255,19 @@ impl Crawler {
         if linkless > 0 {
             tracing::debug!(source = %ctx.source.id, linkless, "items without a link skipped");
         }
-        if self.emit(ctx, candidates).await? {
+        let emitted = self.emit(ctx, candidates).await?;
+        if resp.truncated {
+            // what could be read is in; the source still fails until max_body is raised, and
+            // keeps no validators so the next poll reads it whole
+            return Err(PollError::Parse {
+                url: resp.url.to_string(),
+                why: format!(
+                    "the feed is larger than max_body ({} bytes) and was cut off; raise max_body",
+                    self.fetcher.settings.max_body
+                ),
+            });
+        }
+        if emitted {
             self.stage_validators(ctx, key, &resp.validators).await?;
         }
         Ok(())
