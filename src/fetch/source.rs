@@ -21,7 +21,7 @@ use super::client::{
     Fetcher, Policy, Request, Response, Via, ACCEPT_FEED, ACCEPT_HTML, ACCEPT_XML,
 };
 use super::error::FetchError;
-use super::html::{article_links, discover_feed, is_html, select_items};
+use super::html::{article_links, discover_feed, is_html, select_items, PageItem};
 use super::report::PassCounters;
 use super::sitemap::{maybe_gunzip, parse_sitemap, Sitemap};
 use crate::analyze::lang::Lang;
@@ -273,6 +273,33 @@ impl Crawler {
         Ok(())
     }
 
+    /// The items listed on a page (by selectors or as article links); the page's validators
+    /// are kept once they are all through.
+    async fn page_items(
+        &self,
+        ctx: &Ctx<'_>,
+        items: Vec<PageItem>,
+        key: &Url,
+        resp: &Response,
+    ) -> Result<(), PollError> {
+        let candidates = items
+            .into_iter()
+            .map(|i| Candidate {
+                url: i.url,
+                title: i.title,
+                text: i.text,
+                published: i.published,
+                author: None,
+                lang: ctx.source.lang,
+                fetch_page: ctx.source.full_text,
+            })
+            .collect();
+        if self.emit(ctx, candidates).await? {
+            self.stage_validators(ctx, key, &resp.validators).await?;
+        }
+        Ok(())
+    }
+
     async fn page(&self, ctx: &Ctx<'_>, resp: Response) -> Result<(), PollError> {
         let ct = resp.content_type.as_deref();
         let key = ctx.source.url.clone();
@@ -295,22 +322,7 @@ impl Crawler {
             if items.is_empty() {
                 tracing::warn!(source = %ctx.source.id, selector = sel.item.as_deref().unwrap_or_default(), "the item selector matched nothing with a link");
             }
-            let candidates = items
-                .into_iter()
-                .map(|i| Candidate {
-                    url: i.url,
-                    title: i.title,
-                    text: i.text,
-                    published: i.published,
-                    author: None,
-                    lang: ctx.source.lang,
-                    fetch_page: ctx.source.full_text,
-                })
-                .collect();
-            if self.emit(ctx, candidates).await? {
-                self.stage_validators(ctx, &key, &resp.validators).await?;
-            }
-            return Ok(());
+            return self.page_items(ctx, items, &key, &resp).await;
         }
         if let Some(feed_url) = discover_feed(&html, &resp.url) {
             // the page's validators are not kept: it is read each time to follow its feed
@@ -324,22 +336,7 @@ impl Crawler {
         }
         let links = article_links(&html, &resp.url);
         if !links.is_empty() {
-            let candidates = links
-                .into_iter()
-                .map(|i| Candidate {
-                    url: i.url,
-                    title: i.title,
-                    text: i.text,
-                    published: i.published,
-                    author: None,
-                    lang: ctx.source.lang,
-                    fetch_page: ctx.source.full_text,
-                })
-                .collect();
-            if self.emit(ctx, candidates).await? {
-                self.stage_validators(ctx, &key, &resp.validators).await?;
-            }
-            return Ok(());
+            return self.page_items(ctx, links, &key, &resp).await;
         }
         // no items: the page itself is the document, read again whenever it changes
         let inc = Incoming {
