@@ -350,14 +350,22 @@ impl Sink {
                 // a near-copy of a text already indexed (the same story syndicated, a repost)
                 // is indexed under its own address but points at the first one and counts
                 // once in the signals
-                let original = p.signature.as_ref().and_then(|sig| {
-                    let sims = dedup::SimIndex::new(&self.store.state);
-                    let found = sims.find(sig, &p.key);
-                    if found.is_none() {
-                        sims.insert(sig, &p.key);
+                let sims = dedup::SimIndex::new(&self.store.state);
+                let original = match &p.signature {
+                    Some(sig) => {
+                        let found = sims.find(sig, &p.key);
+                        if found.is_none() {
+                            sims.insert(sig, &p.key);
+                        }
+                        found
                     }
-                    found
-                });
+                    None => None,
+                };
+                // an edited text that is now a copy, or too short to be copied, is no longer
+                // an original others could be copies of
+                if original.is_some() || p.signature.is_none() && outcome == Outcome::Updated {
+                    sims.forget(&p.key);
+                }
                 match &original {
                     Some(o) => {
                         p.record.doc.add_text(self.store.fields.dup_of, o);

@@ -217,6 +217,13 @@ impl<'a> SimIndex<'a> {
         self.state.put(Space::Simhash, &sig_key(key), sig);
     }
 
+    /// Forgets a document by its key alone, if it was remembered.
+    pub fn forget(&self, key: &str) {
+        if let Some(old) = self.state.get::<Signature>(Space::Simhash, &sig_key(key)) {
+            self.remove(&old, key);
+        }
+    }
+
     /// Forgets a document (when it is deleted or its text changed).
     pub fn remove(&self, sig: &Signature, key: &str) {
         for band in sig.band_keys() {
@@ -342,6 +349,11 @@ mod tests {
             Some("https://a.example/panne")
         );
         index.remove(&fp(STORY), "https://a.example/panne");
+        assert_eq!(index.find(&fp(&copy), "https://b.example/reprise"), None);
+        // forgetting by key alone
+        index.insert(&fp(STORY), "https://a.example/panne");
+        index.forget("https://a.example/panne");
+        index.forget("https://never.example/seen");
         assert_eq!(index.find(&fp(&copy), "https://b.example/reprise"), None);
     }
 
