@@ -350,23 +350,7 @@ impl Sink {
                 // a near-copy of a text already indexed (the same story syndicated, a repost)
                 // is indexed under its own address but points at the first one and counts
                 // once in the signals
-                let sims = dedup::SimIndex::new(&self.store.state);
-                let original = match &p.signature {
-                    Some(sig) => {
-                        let found = sims.find(sig, &p.key);
-                        if found.is_none() {
-                            sims.insert(sig, &p.key);
-                        }
-                        found
-                    }
-                    None => None,
-                };
-                // an edited text that is now a copy, or too short to be copied, is no longer
-                // an original others could be copies of
-                if original.is_some() || p.signature.is_none() && outcome == Outcome::Updated {
-                    sims.forget(&p.key);
-                }
-                match &original {
+                match &self.original_of(&p, outcome) {
                     Some(o) => {
                         p.record.doc.add_text(self.store.fields.dup_of, o);
                         Stats::inc(&self.stats.copies);
@@ -391,6 +375,28 @@ impl Sink {
             self.commit()?;
         }
         Ok(outcome)
+    }
+
+    /// The key of the document `p` is a near-copy of; otherwise `p` is remembered as an
+    /// original (when its text is long enough to be copied).
+    fn original_of(&self, p: &Prepared, outcome: Outcome) -> Option<String> {
+        let sims = dedup::SimIndex::new(&self.store.state);
+        let original = match &p.signature {
+            Some(sig) => {
+                let found = sims.find(sig, &p.key);
+                if found.is_none() {
+                    sims.insert(sig, &p.key);
+                }
+                found
+            }
+            None => None,
+        };
+        // an edited text that is now a copy, or too short to be copied, is no longer an
+        // original others could be copies of
+        if original.is_some() || p.signature.is_none() && outcome == Outcome::Updated {
+            sims.forget(&p.key);
+        }
+        original
     }
 
     /// Counts a document the transforms refused.
