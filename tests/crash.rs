@@ -4,6 +4,7 @@
 mod common;
 
 use std::collections::HashSet;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use common::{jsonl, stderr, stdout, write_jsonl, Scratch};
@@ -85,7 +86,11 @@ fn a_read_only_data_directory_is_an_error() {
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).unwrap();
     // root ignores permissions: nothing to test there
     if std::fs::write(ro.join("probe"), b"x").is_ok() {
-        eprintln!("skipped: running as a user that can write anywhere");
+        // straight to stderr: the test harness would hide a printed line
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: running as a user that can write anywhere"
+        );
         return;
     }
     let path = s.path("d.jsonl");

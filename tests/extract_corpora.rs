@@ -30,7 +30,14 @@ macro_rules! corpus_or_skip {
         match corpora().map(|c| c.join($name)).filter(|p| p.is_dir()) {
             Some(p) => p,
             None => {
-                println!("skipped: corpus {} not found next to the repository", $name);
+                // straight to stderr: the test harness would hide a printed line
+                let _ = std::io::Write::write_fmt(
+                    &mut std::io::stderr(),
+                    format_args!(
+                        "skipped: corpus {} not found next to the repository\n",
+                        $name
+                    ),
+                );
                 return;
             }
         }

@@ -2,7 +2,7 @@
 //! and the short phrases (two or three content words, stop-words allowed between them) they
 //! form, once each. Stop-words, numbers, URLs and one- or two-letter words are ignored.
 
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::analyze::text::{Analyzed, TokenKind};
 
@@ -434,16 +434,25 @@ pub fn extract_terms(a: &Analyzed<'_>) -> Vec<Term> {
         if out.len() >= MAX_TERMS {
             return;
         }
-        let key_text: Vec<&str> = idx.iter().map(|&i| a.stems[i].as_str()).collect();
-        let key = xxh3_64(key_text.join(" ").as_bytes());
+        let mut hasher = Xxh3::new();
+        for (n, &i) in idx.iter().enumerate() {
+            if n > 0 {
+                hasher.update(b" ");
+            }
+            hasher.update(a.stems[i].as_bytes());
+        }
+        let key = hasher.digest();
         if seen.insert(key) {
             let start = a.tokens[idx[0]].start;
             let end = a.tokens[*idx.last().expect("non-empty")].end;
-            let text = a.text[start..end]
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .to_lowercase();
+            let mut text = String::with_capacity(end - start);
+            for w in a.text[start..end].split_whitespace() {
+                if !text.is_empty() {
+                    text.push(' ');
+                }
+                text.push_str(w);
+            }
+            let text = text.to_lowercase();
             out.push(Term {
                 key,
                 text,
@@ -492,6 +501,17 @@ mod tests {
             .into_iter()
             .map(|t| t.text)
             .collect()
+    }
+
+    #[test]
+    fn keys_hash_the_stems_joined_by_spaces() {
+        // detector state saved on disk is keyed by these: they must never change
+        let a = Analyzed::new("Mobile data down", Lang::En);
+        let terms = extract_terms(&a);
+        let phrase = terms.iter().find(|t| t.words == 3).unwrap();
+        let joined = format!("{} {} {}", a.stems[0], a.stems[1], a.stems[2]);
+        assert_eq!(phrase.key, xxhash_rust::xxh3::xxh3_64(joined.as_bytes()));
+        assert_eq!(phrase.text, "mobile data down");
     }
 
     #[test]
