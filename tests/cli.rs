@@ -190,6 +190,19 @@ fn a_syndicated_copy_points_at_the_original_and_an_unrelated_text_does_not() {
     assert_eq!(copy["copy_of"], json!("https://journal.example/acme"));
     let jazz = jsonl(&stdout(&s.vigie(&["search", "jazz", "--json"])));
     assert!(jazz[0].get("copy_of").is_none() && jazz[0].get("also_seen").is_none());
+    // the digest shows the story once, under its first address
+    let digest: serde_json::Value = serde_json::from_str(&stdout(&s.vigie(&[
+        "digest",
+        "--day",
+        "2026-10-01",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    let top = &digest["brands"][0]["top"];
+    assert_eq!(top.as_array().unwrap().len(), 1, "{top}");
+    assert_eq!(top[0]["url"], "https://journal.example/acme");
+    assert_eq!(top[0]["also_at"], json!(["https://agregateur.example/7"]));
 }
 
 #[test]

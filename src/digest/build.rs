@@ -341,9 +341,15 @@ fn top_mentions(
         let words = copy_key(&d);
         match by_key.get(&near).or_else(|| by_key.get(&words)).copied() {
             Some(i) => {
-                groups[i].1.push(d.url.clone());
                 by_key.entry(near).or_insert(i);
                 by_key.entry(words).or_insert(i);
+                // the original stands for its copies, whichever came first here
+                let (shown, also) = &mut groups[i];
+                if shown.dup_of.as_deref() == Some(d.key.as_str()) {
+                    also.push(std::mem::replace(shown, d).url);
+                } else {
+                    also.push(d.url.clone());
+                }
             }
             None => {
                 by_key.insert(near, groups.len());
