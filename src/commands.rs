@@ -331,12 +331,7 @@ fn analyze(g: &Global, a: AnalyzeArgs) -> Result<ExitCode, Failure> {
         },
     );
     if let Some(e) = write_error {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Ok(ExitCode::SUCCESS);
-        }
-        return Err(Failure::Other(
-            anyhow::Error::new(e).context("cannot write the output"),
-        ));
+        return output_failed(e);
     }
     out.flush().ok();
     if let Some(e) = read_error.into_inner().expect("lock") {
@@ -360,11 +355,8 @@ fn extract(a: ExtractArgs) -> Result<ExitCode, Failure> {
         Ok(v) => {
             let json = serde_json::to_string_pretty(&v).expect("json");
             match writeln!(std::io::stdout().lock(), "{json}") {
-                // a reader that stopped early (`| head`) is not a failure
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Other(
-                    anyhow::Error::new(e).context("cannot write the output"),
-                )),
-                _ => Ok(ExitCode::SUCCESS),
+                Err(e) => output_failed(e),
+                Ok(()) => Ok(ExitCode::SUCCESS),
             }
         }
         Err(e) => {
@@ -500,10 +492,7 @@ fn search(g: &Global, a: SearchArgs) -> Result<ExitCode, Failure> {
             )
         };
         if let Err(e) = r {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                return Ok(ExitCode::SUCCESS);
-            }
-            return Err(Failure::Other(e.into()));
+            return output_failed(e);
         }
     }
     out.flush().ok();
@@ -519,5 +508,17 @@ fn plural_es(n: usize) -> &'static str {
         ""
     } else {
         "es"
+    }
+}
+
+/// What a failed write of a command's output means: a reader that stopped early (`| head`)
+/// is not a failure; anything else is.
+pub(crate) fn output_failed(e: std::io::Error) -> Result<ExitCode, Failure> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(Failure::Other(
+            anyhow::Error::new(e).context("cannot write the output"),
+        ))
     }
 }

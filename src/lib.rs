@@ -28,12 +28,18 @@ pub mod time;
 pub const USER_AGENT: &str = concat!(
     "vigie/",
     env!("CARGO_PKG_VERSION"),
-    " (+https://github.com/vigie-watch/vigie; web watch)"
+    " (+https://github.com/vigie-watch/vigie; web watch, honours robots.txt)"
 );
 
 /// Escapes text for HTML element content and attribute values.
 pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
+    html_escape_into(s, &mut out);
+    out
+}
+
+/// [`html_escape`], appending to `out` (valid in XML too).
+pub fn html_escape_into(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -44,5 +50,4 @@ pub fn html_escape(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }

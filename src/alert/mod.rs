@@ -251,10 +251,7 @@ pub fn alerts_command(g: &Global, a: AlertsArgs) -> Result<ExitCode, Failure> {
             writeln!(out, "{s}")
         };
         if let Err(e) = r {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                return Ok(ExitCode::SUCCESS);
-            }
-            return Err(Failure::Other(e.into()));
+            return crate::commands::output_failed(e);
         }
     }
     out.flush().ok();

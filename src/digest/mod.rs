@@ -191,9 +191,7 @@ pub fn digest_command(g: &Global, a: DigestArgs) -> Result<ExitCode, Failure> {
         None => {
             let mut so = std::io::stdout().lock();
             if let Err(e) = so.write_all(&out_buf).and_then(|_| so.flush()) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(Failure::Other(e.into()));
-                }
+                return crate::commands::output_failed(e);
             }
         }
     }

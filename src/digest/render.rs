@@ -73,7 +73,6 @@ pub fn text(d: &Digest) -> String {
         d.documents,
         if d.documents == 1 { "" } else { "s" }
     ));
-    let fresh: Vec<_> = d.alerts.iter().filter(|a| !a.reminder).collect();
     if !d.alerts.is_empty() {
         o.push_str("\nALERTS\n");
         for a in &d.alerts {
@@ -85,23 +84,12 @@ pub fn text(d: &Digest) -> String {
             ));
         }
     }
-    let _ = fresh;
     for b in &d.brands {
         o.push_str(&brand_text(d, b));
     }
     if !d.expectations.is_empty() {
         o.push_str("\nUNMET EXPECTATIONS\n");
-        for kind in [
-            ExpectationKind::Request,
-            ExpectationKind::Complaint,
-            ExpectationKind::Wish,
-        ] {
-            let items: Vec<&ExpectationItem> =
-                d.expectations.iter().filter(|e| e.kind == kind).collect();
-            if items.is_empty() {
-                continue;
-            }
-            let total: usize = items.iter().map(|e| e.count).sum();
+        for (kind, items, total) in expectation_groups(d) {
             o.push_str(&format!("{} ({total})\n", kind_title(kind)));
             for e in items.iter().take(TEXT_ITEMS) {
                 let brand = e
@@ -352,17 +340,7 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
     // expectations
     if !d.expectations.is_empty() {
         o.push_str("<tr><td style=\"padding:20px 24px 4px 24px;\"><div style=\"font-size:18px;font-weight:bold;\">Unmet expectations</div>");
-        for kind in [
-            ExpectationKind::Request,
-            ExpectationKind::Complaint,
-            ExpectationKind::Wish,
-        ] {
-            let items: Vec<&ExpectationItem> =
-                d.expectations.iter().filter(|e| e.kind == kind).collect();
-            if items.is_empty() {
-                continue;
-            }
-            let total: usize = items.iter().map(|e| e.count).sum();
+        for (kind, items, total) in expectation_groups(d) {
             o.push_str(&format!("<div style=\"font-size:14px;font-weight:bold;margin:12px 0 4px 0;color:#52606d;\">{} ({total})</div>", kind_title(kind)));
             o.push_str(
                 "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\">",
@@ -442,6 +420,24 @@ pub fn base64(bytes: &[u8]) -> String {
         });
     }
     o
+}
+
+/// The digest's expectations by kind (requests first: they wait for an answer), each kind
+/// with its items and how many documents they stand for; kinds without items left out.
+fn expectation_groups(d: &Digest) -> Vec<(ExpectationKind, Vec<&ExpectationItem>, usize)> {
+    [
+        ExpectationKind::Request,
+        ExpectationKind::Complaint,
+        ExpectationKind::Wish,
+    ]
+    .into_iter()
+    .filter_map(|kind| {
+        let items: Vec<&ExpectationItem> =
+            d.expectations.iter().filter(|e| e.kind == kind).collect();
+        let total = items.iter().map(|e| e.count).sum();
+        (!items.is_empty()).then_some((kind, items, total))
+    })
+    .collect()
 }
 
 #[cfg(test)]

@@ -86,7 +86,7 @@ impl Doc {
                 Some(c) => {
                     stack.push((e, k + 1));
                     match c {
-                        Child::Text(t) => escape_into(t, &mut out),
+                        Child::Text(t) => crate::html_escape_into(t, &mut out),
                         Child::El(c) => {
                             out.push('<');
                             out.push_str(&self.els[*c].name);
@@ -94,7 +94,7 @@ impl Doc {
                                 out.push(' ');
                                 out.push_str(k);
                                 out.push_str("=\"");
-                                escape_into(v, &mut out);
+                                crate::html_escape_into(v, &mut out);
                                 out.push('"');
                             }
                             out.push('>');
@@ -117,18 +117,6 @@ impl Doc {
     /// The document element: the first element under the synthetic root.
     pub fn root(&self) -> Option<usize> {
         self.elements(0).next()
-    }
-}
-
-fn escape_into(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
     }
 }
 
