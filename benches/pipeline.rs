@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use vigie::analyze::lang::{detect_lang, Lang};
+use vigie::analyze::lang::Lang;
+use vigie::analyze::langid::detect_lang;
 use vigie::analyze::text::Analyzed;
 use vigie::analyze::Analyzer;
 use vigie::config::{parse_watch, Config};

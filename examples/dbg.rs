@@ -19,7 +19,7 @@ fn main() {
     }
     println!(
         "{:?}",
-        vigie::analyze::lang::french_or_english(
+        vigie::analyze::langid::french_or_english(
             "Orange publishes its quarterly network coverage report."
         )
     );

@@ -432,7 +432,7 @@ fn search(g: &Global, a: SearchArgs) -> Result<ExitCode, Failure> {
                 "sentiment": d.sentiment,
                 "expectations": d.meta.expectations,
                 "score": h.score,
-                "snippet": h.snippet.render("<b>", "</b>", crate::html_escape),
+                "snippet": h.snippet.render("<b>", "</b>", crate::html::html_escape),
             });
             // near-copies: where else this text was seen, or which document it copies
             if !d.meta.also_seen.is_empty() {

@@ -54,6 +54,21 @@ pub enum Label {
     Positive,
 }
 
+/// Scores at or beyond these are positive / negative.
+pub const POSITIVE_AT: f64 = 0.05;
+pub const NEGATIVE_AT: f64 = -0.05;
+
+/// The class of a score.
+pub fn label_of(score: f64) -> Label {
+    if score >= POSITIVE_AT {
+        Label::Positive
+    } else if score <= NEGATIVE_AT {
+        Label::Negative
+    } else {
+        Label::Neutral
+    }
+}
+
 impl Label {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -194,7 +209,7 @@ impl Analysis {
         } else if labels.iter().all(|l| *l == Label::Neutral) {
             Label::Neutral
         } else {
-            crate::analyze::sentiment::label_of(score)
+            label_of(score)
         };
         Sentiment { score, label }
     }

@@ -7,6 +7,7 @@
 pub mod cue;
 pub mod expectation;
 pub mod lang;
+pub mod langid;
 pub mod lexicon;
 pub mod mention;
 pub mod query;

@@ -34,11 +34,9 @@ use std::ops::Range;
 use crate::analyze::lang::Lang;
 use crate::analyze::lexicon::{self, lexicons, role, Entry, Lexicons, Table};
 use crate::analyze::text::{Analyzed, Token, TokenKind};
-use crate::doc::{Label, Sentiment};
+use crate::doc::Sentiment;
 
-/// Scores at or beyond these are positive / negative.
-pub const POSITIVE_AT: f64 = 0.05;
-pub const NEGATIVE_AT: f64 = -0.05;
+pub use crate::doc::{label_of, NEGATIVE_AT, POSITIVE_AT};
 
 /// How far back (in items) negations and intensifiers reach.
 const WINDOW: usize = 3;
@@ -74,17 +72,6 @@ const CONTENT_IN_LONG_TEXT: f32 = 0.5;
 const VERDICT: f64 = 2.0;
 /// The squashing constant: the raw sum that maps to ±0.5 is about ±2.2.
 const ALPHA: f64 = 15.0;
-
-/// The class of a score.
-pub fn label_of(score: f64) -> Label {
-    if score >= POSITIVE_AT {
-        Label::Positive
-    } else if score <= NEGATIVE_AT {
-        Label::Negative
-    } else {
-        Label::Neutral
-    }
-}
 
 /// Scores the part of `doc` in the byte range `range` (the whole text, or a mention's
 /// sentence): a score in [-1, 1] and its label.
@@ -349,7 +336,7 @@ fn sentiment_lang(doc: &Analyzed<'_>, range: &Range<usize>) -> Lang {
         // sure of it, else the side with more grammar words
         let part = doc.text.get(range.clone()).unwrap_or_default();
         if part.len() >= 24 && matches!(doc.lang, Lang::Fr | Lang::En) {
-            if let Some((l, confidence)) = crate::analyze::lang::french_or_english(part) {
+            if let Some((l, confidence)) = crate::analyze::langid::french_or_english(part) {
                 if l != doc.lang && confidence >= 0.1 {
                     return l;
                 }
@@ -662,6 +649,7 @@ fn contrast_weights(items: &[Item<'_>]) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::doc::Label;
 
     fn score(text: &str, lang: Lang) -> f64 {
         let doc = Analyzed::new(text, lang);

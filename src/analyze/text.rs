@@ -411,20 +411,13 @@ pub struct Analyzed<'a> {
 }
 
 impl<'a> Analyzed<'a> {
-    /// Tokenises `text` once, detects its language from those tokens (`hint` wins when the
-    /// text is too short to tell), and stems in that language.
-    pub fn detect(text: &'a str, hint: Option<Lang>) -> (Self, crate::analyze::lang::Detected) {
-        let tokens = tokenize(text);
-        let detected = crate::analyze::lang::detect_lang_tokens(text, &tokens, hint);
-        (Self::with_tokens(text, detected.lang, tokens), detected)
-    }
-
     /// Analyses `text` in a known language.
     pub fn new(text: &'a str, lang: Lang) -> Self {
         Self::with_tokens(text, lang, tokenize(text))
     }
 
-    fn with_tokens(text: &'a str, lang: Lang, tokens: Vec<Token>) -> Self {
+    /// Stems `tokens` of `text` in `lang` and finds the sentences.
+    pub fn with_tokens(text: &'a str, lang: Lang, tokens: Vec<Token>) -> Self {
         let stems = STEMMERS.with(|s| {
             tokens
                 .iter()

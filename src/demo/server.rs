@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use crate::demo::corpus::{Post, Site};
-use crate::html_escape as esc;
+use crate::html::html_escape as esc;
 
 /// A response body and its type.
 #[derive(Clone)]

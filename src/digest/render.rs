@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::digest::build::{BrandSection, Digest, ExpectationItem, Split};
 use crate::doc::{ExpectationKind, Label};
-use crate::html_escape as esc;
+use crate::html::html_escape as esc;
 
 fn local(d: &Digest, t: DateTime<Utc>) -> chrono::DateTime<chrono_tz::Tz> {
     t.with_timezone(&d.timezone)

@@ -41,7 +41,8 @@ pub fn extract_page(html: &str, url: Option<&str>) -> Page {
 /// `lang="en"` on French pages); the detected one when the page declares none. A sample of
 /// the text is enough to tell.
 fn page_lang(declared: Option<String>, text: &str) -> Option<String> {
-    use crate::analyze::lang::{detect_lang, Lang};
+    use crate::analyze::lang::Lang;
+    use crate::analyze::langid::detect_lang;
     if text.len() < 200 {
         return declared;
     }

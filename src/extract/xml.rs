@@ -86,7 +86,7 @@ impl Doc {
                 Some(c) => {
                     stack.push((e, k + 1));
                     match c {
-                        Child::Text(t) => crate::html_escape_into(t, &mut out),
+                        Child::Text(t) => crate::html::html_escape_into(t, &mut out),
                         Child::El(c) => {
                             out.push('<');
                             out.push_str(&self.els[*c].name);
@@ -94,7 +94,7 @@ impl Doc {
                                 out.push(' ');
                                 out.push_str(k);
                                 out.push_str("=\"");
-                                crate::html_escape_into(v, &mut out);
+                                crate::html::html_escape_into(v, &mut out);
                                 out.push('"');
                             }
                             out.push('>');

@@ -18,12 +18,12 @@ use rustc_hash::FxHashMap;
 use crate::analyze::lang::Lang;
 use crate::analyze::text::{self, Token, TokenKind};
 
-const EN_VADER: &str = include_str!("en_vader.tsv");
-const EN_VADER_EMOJI: &str = include_str!("en_vader_emoji.txt");
-const EN_VIGIE: &str = include_str!("en_vigie.tsv");
-const FR_VIGIE: &str = include_str!("fr_vigie.tsv");
-const FR_TEXTBLOB: &str = include_str!("fr_textblob.tsv");
-const FR_FEEL: &str = include_str!("fr_feel.tsv");
+const EN_VADER: &str = include_str!("lexicon/en_vader.tsv");
+const EN_VADER_EMOJI: &str = include_str!("lexicon/en_vader_emoji.txt");
+const EN_VIGIE: &str = include_str!("lexicon/en_vigie.tsv");
+const FR_VIGIE: &str = include_str!("lexicon/fr_vigie.tsv");
+const FR_TEXTBLOB: &str = include_str!("lexicon/fr_textblob.tsv");
+const FR_FEEL: &str = include_str!("lexicon/fr_feel.tsv");
 
 /// What a booster adds to the magnitude of the sentiment word it precedes (VADER's empirical
 /// mean, 0.293 on the -4..4 scale); dampeners subtract it.
