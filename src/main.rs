@@ -4,32 +4,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use vigie::cli::Cli;
-use vigie::commands::{self, Failure};
+use vigie::cli::{self, Cli};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    commands::init_logging(&cli.global);
-    match commands::run(cli) {
-        Ok(code) => code,
-        Err(Failure::Config(errors)) => {
-            for e in &errors.0 {
-                eprintln!("error: {e}");
-            }
-            eprintln!(
-                "{} error{} in the configuration",
-                errors.0.len(),
-                if errors.0.len() == 1 { "" } else { "s" }
-            );
-            ExitCode::from(2)
-        }
-        Err(Failure::Usage(msg)) => {
-            eprintln!("error: {msg}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Other(e)) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
-        }
-    }
+    cli::init_logging(&cli.global);
+    cli::exit_code(cli::run(cli))
 }

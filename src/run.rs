@@ -1,4 +1,5 @@
-//! `vigie run`: crawl on schedule (or one pass with `--once`), analyse, index, raise alerts.
+//! The crawl loop behind `vigie run` and `vigie demo`: crawl on schedule (or one pass),
+//! analyse, index, raise alerts, send the digests that are due.
 //!
 //! Two sides, as for `vigie ingest`: the async side (a tokio runtime: the schedule, one task
 //! per poll, the fetcher with its per-host politeness) sends [`Msg`]s into a bounded channel;
@@ -6,20 +7,11 @@
 //! threads, then the sink in order, which indexes documents, stages the validators that
 //! follow them, and commits by size or time and at the end of each pass. After each
 //! committed pass, [`after_pass`] runs and the summary is printed on stderr.
-//!
-//! Exit status: 0 when every polled source was read (or, without `--once`, after Ctrl-C);
-//! 1 when the pass completed but some sources failed (partial failure: each was reported
-//! and the rest was indexed); 2 for configuration errors. Sources disallowed by robots.txt
-//! or backing off after repeated failures are not failures.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::io::IsTerminal;
-use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::cli::Global;
-use crate::commands::{load_config, Failure};
 use crate::config::Config;
 use crate::data::DataDir;
 use crate::fetch::crawl::{drive, Ended, Progress};
@@ -72,64 +64,6 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error("cannot start the crawler: {0}")]
     Start(String),
-}
-
-/// `vigie run [--once]`.
-pub fn run_command(g: &Global, once: bool) -> Result<ExitCode, Failure> {
-    let config = Arc::new(load_config(g, true)?);
-    if config.sources.sources.is_empty() {
-        return Err(Failure::Usage(format!(
-            "no sources in {}: add [[sources]] blocks, or import a reader's feeds with `vigie sources import FILE.opml`",
-            g.sources.display()
-        )));
-    }
-    let data = DataDir::new(&g.data);
-    let opts = RunOptions {
-        once,
-        progress: !g.quiet && std::io::stderr().is_terminal(),
-        summaries: !g.quiet,
-        workers: default_workers(),
-    };
-    let report = crawl(config, &data, &opts, shutdown_signal)
-        .map_err(|e| Failure::Other(anyhow::Error::new(e)))?;
-    if report.interrupted && !g.quiet {
-        eprintln!(
-            "interrupted: {} new document{} committed",
-            report.documents.added,
-            crate::commands::plural(report.documents.added as usize)
-        );
-    }
-    let failed =
-        once && !report.interrupted && report.passes.iter().any(|p| p.failed_sources() > 0);
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-/// Ctrl-C, or SIGTERM on Unix (a service being stopped).
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => ctrl_c.await,
-        }
-    }
-    #[cfg(not(unix))]
-    ctrl_c.await;
 }
 
 /// Crawls the configured sources into `data`: one pass with `opts.once`, else on schedule

@@ -5,8 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use vigie::config::edit::plan_import;
 use vigie::config::Config;
-use vigie::fetch::opml::{import, parse_opml, plan_import};
+use vigie::fetch::opml::parse_opml;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -187,10 +188,17 @@ fn the_whole_corpus_imports_into_one_valid_sources_file() {
     // two files through the command path, file by file
     let (mut added, mut dup) = (0, 0);
     for f in &files[..2] {
-        let r = import(&sources, f, &[]).unwrap();
-        added += r.added.len();
-        dup += r.duplicates;
-        assert!(r.invalid.is_empty());
+        let (code, _, err) = vigie(tmp.path(), &["sources", "import", f.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{err}");
+        // "imported A feeds of F into …; D already there, U unusable"
+        let n = |after: &str, before: &str| -> usize {
+            let i = err.find(after).unwrap() + after.len();
+            let j = i + err[i..].find(before).unwrap();
+            err[i..j].trim().parse().unwrap()
+        };
+        added += n("imported ", " feed");
+        dup += n("; ", " already there");
+        assert!(err.contains("already there, 0 unusable"), "{err}");
     }
     // then every feed of every file at once
     let all: Vec<_> = files

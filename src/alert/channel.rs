@@ -71,7 +71,7 @@ impl Deliverer {
             .name("vigie-alerts".into())
             .spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
-                let client = reqwest::Client::builder().timeout(WEBHOOK_TIMEOUT).user_agent(crate::fetch::client::DEFAULT_USER_AGENT).build();
+                let client = reqwest::Client::builder().timeout(WEBHOOK_TIMEOUT).user_agent(crate::agent::USER_AGENT).build();
                 for job in rx {
                     for ch in &job.channels {
                         match ch {

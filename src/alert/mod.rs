@@ -4,19 +4,13 @@
 pub mod channel;
 pub mod detect;
 
-use std::io::{IsTerminal, Write};
-use std::process::ExitCode;
-
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query as TvQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{TantivyDocument, Term};
 
-use crate::cli::{AlertsArgs, Global};
-use crate::commands::{parse_when, Failure};
-use crate::data::DataDir;
 use crate::index::search::{Reader, SearchError};
 use crate::index::{tv_date, Fields, IndexRecord, DOCTYPE_ALERT};
 
@@ -206,61 +200,4 @@ pub fn read_alerts(
     }
     out.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
     Ok(out)
-}
-
-/// `vigie alerts`.
-pub fn alerts_command(g: &Global, a: AlertsArgs) -> Result<ExitCode, Failure> {
-    let since = parse_when("since", &a.since)?;
-    let data = DataDir::new(&g.data);
-    let reader = match Reader::open(&data) {
-        Ok(r) => r,
-        Err(SearchError::Data(crate::data::DataError::NoIndex { dir })) => {
-            eprintln!("no index in {dir} yet: run `vigie ingest FILE` or `vigie run` first");
-            return Ok(ExitCode::SUCCESS);
-        }
-        Err(e) => return Err(Failure::Other(e.into())),
-    };
-    let alerts = read_alerts(&reader, Some(since), None, a.watch.as_deref())
-        .map_err(|e| Failure::Other(e.into()))?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let color = !a.json && std::io::stdout().is_terminal();
-    for al in &alerts {
-        let r = if a.json {
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string(al).expect("alerts serialise")
-            )
-        } else {
-            let (b0, b1) = if color {
-                ("\x1b[1m", "\x1b[0m")
-            } else {
-                ("", "")
-            };
-            let mut s = format!(
-                "{} [{}] {b0}{}{b1}\n  {}\n",
-                al.at.to_rfc3339_opts(SecondsFormat::Secs, true),
-                al.watch,
-                al.summary(),
-                al.message
-            );
-            for u in al.evidence.iter().take(5) {
-                s.push_str(&format!("  - {u}\n"));
-            }
-            writeln!(out, "{s}")
-        };
-        if let Err(e) = r {
-            return crate::commands::output_failed(e);
-        }
-    }
-    out.flush().ok();
-    drop(out);
-    if !a.json && !g.quiet && alerts.is_empty() {
-        eprintln!(
-            "no alert since {}",
-            since.to_rfc3339_opts(SecondsFormat::Secs, true)
-        );
-    }
-    Ok(ExitCode::SUCCESS)
 }

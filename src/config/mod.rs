@@ -4,6 +4,7 @@
 //! line, and every problem is reported at once. The field names are a contract (DESIGN.md):
 //! add freely, rename none.
 
+pub mod edit;
 mod reader;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,20 +1,15 @@
-//! The daily watch digest: `vigie digest`, and its sending by `vigie run` at each watch's
-//! `[digest] at`, once a day even across restarts.
+//! The daily watch digest: built from the index ([`build`]), rendered as text, HTML, JSON or
+//! an e-mail ([`render`], [`chart`]), and sent by `vigie run` at each watch's `[digest] at`,
+//! once a day even across restarts.
 
 pub mod build;
 pub mod chart;
 pub mod render;
 
-use std::io::Write;
-use std::process::ExitCode;
+use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-
-use crate::cli::{DigestArgs, DigestFormat, Global};
-use crate::commands::{load_config, parse_when, Failure};
 use crate::config::Watch;
-use crate::data::DataDir;
-use crate::index::search::{Reader, SearchError};
+use crate::index::search::Reader;
 use crate::mail::{MailError, Outgoing};
 use crate::state::{Space, State};
 use build::{Digest, Period};
@@ -59,16 +54,29 @@ pub fn message(d: &Digest, watch: &Watch) -> Outgoing {
     }
 }
 
+/// The forms a digest is rendered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Plain text, for a terminal or a text mail part.
+    Text,
+    /// A self-contained HTML page, charts inline.
+    Html,
+    /// The digest's data, pretty-printed.
+    Json,
+    /// A complete e-mail message (RFC 5322), text and HTML parts.
+    Eml,
+}
+
 /// The rendering of a digest in one format.
-pub fn render_as(d: &Digest, watch: &Watch, format: DigestFormat) -> Result<Vec<u8>, MailError> {
+pub fn render_as(d: &Digest, watch: &Watch, format: Format) -> Result<Vec<u8>, MailError> {
     Ok(match format {
-        DigestFormat::Text => render::text(d).into_bytes(),
-        DigestFormat::Json => {
+        Format::Text => render::text(d).into_bytes(),
+        Format::Json => {
             let mut v = serde_json::to_vec_pretty(d).expect("digests serialise");
             v.push(b'\n');
             v
         }
-        DigestFormat::Html => {
+        Format::Html => {
             let charts: Vec<String> = d
                 .brands
                 .iter()
@@ -81,7 +89,7 @@ pub fn render_as(d: &Digest, watch: &Watch, format: DigestFormat) -> Result<Vec<
                 .collect();
             render::html(d, &|i| charts.get(i).cloned()).into_bytes()
         }
-        DigestFormat::Eml => {
+        Format::Eml => {
             let mut m = message(d, watch);
             if m.to.is_empty() {
                 m.to = vec!["undisclosed-recipients@invalid".into()];
@@ -97,105 +105,6 @@ pub fn last_day(now: DateTime<Utc>) -> Period {
         from: now - Duration::days(1),
         to: now,
     }
-}
-
-/// `vigie digest`.
-pub fn digest_command(g: &Global, a: DigestArgs) -> Result<ExitCode, Failure> {
-    let config = load_config(g, false)?;
-    let watches: Vec<&Watch> = match &a.watch {
-        Some(name) => vec![config.watch(name).ok_or_else(|| {
-            let names: Vec<&str> = config.watches.iter().map(|w| w.name.as_str()).collect();
-            Failure::Usage(format!(
-                "no watch named {name:?} in {} (watches: {})",
-                g.pipelines.display(),
-                if names.is_empty() {
-                    "none".into()
-                } else {
-                    names.join(", ")
-                }
-            ))
-        })?],
-        None => config.watches.iter().collect(),
-    };
-    if watches.is_empty() {
-        return Err(Failure::Usage(format!(
-            "no watch in {}: a digest is per watch (pipelines/NAME.toml)",
-            g.pipelines.display()
-        )));
-    }
-    if watches.len() > 1 && !a.send && matches!(a.format, DigestFormat::Html | DigestFormat::Eml) {
-        let names: Vec<&str> = watches.iter().map(|w| w.name.as_str()).collect();
-        return Err(Failure::Usage(format!(
-            "several watches ({}): choose one with --watch",
-            names.join(", ")
-        )));
-    }
-    let now = Utc::now();
-    let reader = match Reader::open(&DataDir::new(&g.data)) {
-        Ok(r) => r,
-        Err(SearchError::Data(crate::data::DataError::NoIndex { dir })) => {
-            return Err(Failure::Other(anyhow::anyhow!(
-                "no index in {dir} yet: run `vigie ingest FILE` or `vigie run` first"
-            )));
-        }
-        Err(e) => return Err(Failure::Other(e.into())),
-    };
-    let mut out_buf: Vec<u8> = Vec::new();
-    let started = std::time::Instant::now();
-    for w in &watches {
-        let period = match (&a.day, &a.since) {
-            (Some(day), _) => {
-                let d = NaiveDate::parse_from_str(day, "%Y-%m-%d")
-                    .map_err(|_| Failure::Usage(format!("--day {day:?}: expected YYYY-MM-DD")))?;
-                Period::day(d, w.digest.timezone)
-            }
-            (None, Some(since)) => Period {
-                from: parse_when("since", since)?,
-                to: now,
-            },
-            (None, None) => last_day(now),
-        };
-        let d = build::build(&reader, w, period).map_err(|e| Failure::Other(e.into()))?;
-        if a.send {
-            let m = message(&d, w);
-            crate::mail::send(&m).map_err(|e| {
-                Failure::Other(anyhow::anyhow!("cannot send the digest of {}: {e}", w.name))
-            })?;
-            if !g.quiet {
-                eprintln!(
-                    "sent the digest of {} ({}) to {}",
-                    w.name,
-                    render::period_label(&d),
-                    m.to.join(", ")
-                );
-            }
-            continue;
-        }
-        let bytes = render_as(&d, w, a.format).map_err(|e| Failure::Other(e.into()))?;
-        if a.format == DigestFormat::Json && watches.len() > 1 {
-            // one object a line for several watches
-            let v: serde_json::Value = serde_json::from_slice(&bytes).expect("valid json");
-            out_buf.extend_from_slice(serde_json::to_string(&v).expect("json").as_bytes());
-            out_buf.push(b'\n');
-        } else {
-            out_buf.extend_from_slice(&bytes);
-        }
-    }
-    tracing::info!(seconds = started.elapsed().as_secs_f64(), "digest built");
-    if a.send {
-        return Ok(ExitCode::SUCCESS);
-    }
-    match &a.out {
-        Some(path) => std::fs::write(path, &out_buf)
-            .map_err(|e| Failure::Other(anyhow::anyhow!("cannot write {}: {e}", path.display())))?,
-        None => {
-            let mut so = std::io::stdout().lock();
-            if let Err(e) = so.write_all(&out_buf).and_then(|_| so.flush()) {
-                return crate::commands::output_failed(e);
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// When a watch's digest is due today (local `at`), in UTC.

@@ -111,7 +111,9 @@ pub fn decode_xml(body: &[u8]) -> String {
         }
         // UTF-8 labelled as a one-byte encoding: multi-byte sequences that happen to be
         // valid UTF-8 are next to impossible in Latin-1 text
-        Some(e) if e.is_single_byte() && super::is_utf8_beyond_ascii(body) => encoding_rs::UTF_8,
+        Some(e) if e.is_single_byte() && super::decode::is_utf8_beyond_ascii(body) => {
+            encoding_rs::UTF_8
+        }
         Some(e) => e,
         None if std::str::from_utf8(body).is_ok() => encoding_rs::UTF_8,
         None => encoding_rs::WINDOWS_1252,
@@ -255,8 +257,8 @@ impl Reader<'_> {
         let ty = d.attr(el, "type").unwrap_or("").trim().to_ascii_lowercase();
         let mode = d.attr(el, "mode").unwrap_or("").trim().to_ascii_lowercase();
         let has_child_elements = d.elements(el).next().is_some();
-        let as_html = |s: &str| super::html_to_text(s);
-        let literal = |s: &str| super::nfc(super::dom::collapse_ws(s));
+        let as_html = |s: &str| super::decode::html_to_text(s);
+        let literal = |s: &str| super::decode::nfc(super::dom::collapse_ws(s));
         let html_type = matches!(ty.as_str(), "html" | "text/html");
         let xhtml_type = matches!(ty.as_str(), "xhtml" | "application/xhtml+xml");
         let text_type = matches!(ty.as_str(), "text" | "text/plain");
@@ -431,7 +433,7 @@ impl Reader<'_> {
             }
             let html_default = self.html_default(c);
             let t = if self.doc.els[c].name == "body" {
-                super::html_to_text(&self.doc.inner_markup(c))
+                super::decode::html_to_text(&self.doc.inner_markup(c))
             } else {
                 self.text_of(c, html_default)
             };
@@ -500,7 +502,7 @@ impl Reader<'_> {
 
 /// `"jo@example.org (Jo Doe)"` → `Jo Doe`; `"Jo Doe <jo@example.org>"` → `Jo Doe`.
 fn clean_author(s: &str) -> Option<String> {
-    let s = super::html_to_text(s);
+    let s = super::decode::html_to_text(s);
     let s = s.trim();
     if s.is_empty() {
         return None;
@@ -677,7 +679,7 @@ fn read_json(body: &[u8], base_url: Option<&str>) -> Result<ParsedFeed, FeedErro
     let feed = parser
         .parse(body)
         .map_err(|e| FeedError::NotAFeed(format!("invalid JSON Feed: {e}")))?;
-    let text_of = |t: &feed_rs::model::Text| super::html_to_text(&t.content);
+    let text_of = |t: &feed_rs::model::Text| super::decode::html_to_text(&t.content);
     let items = feed
         .entries
         .iter()
@@ -694,7 +696,7 @@ fn read_json(body: &[u8], base_url: Option<&str>) -> Result<ParsedFeed, FeedErro
                 .content
                 .as_ref()
                 .and_then(|c| c.body.as_deref())
-                .map(super::html_to_text)
+                .map(super::decode::html_to_text)
                 .filter(|t| !t.is_empty())
                 .or_else(|| e.summary.as_ref().map(text_of))
                 .unwrap_or_default(),

@@ -25,10 +25,10 @@ pub fn extract_page(html: &str, url: Option<&str>) -> Page {
     let dom = Dom::parse(html);
     let meta = meta::read(&dom, url);
     let paragraphs = content::main_content(&dom, &meta.titles);
-    let text = super::nfc(paragraphs.join("\n\n"));
+    let text = super::decode::nfc(paragraphs.join("\n\n"));
     let lang = page_lang(meta.lang, &text);
     Page {
-        title: super::nfc(meta.title.unwrap_or_default()),
+        title: super::decode::nfc(meta.title.unwrap_or_default()),
         text,
         published: meta.published,
         author: meta.author,

@@ -27,13 +27,8 @@ use super::robots::{robots_url, RobotsCache, Rules, Stored, MAX_ROBOTS_BYTES};
 use crate::config::{Defaults, Source};
 use crate::state::{Space, State, Validators};
 
-/// The User-Agent of every request vigie makes when none is configured: vigie, its version,
-/// and where to read about it.
-pub const DEFAULT_USER_AGENT: &str = concat!(
-    "vigie/",
-    env!("CARGO_PKG_VERSION"),
-    " (+https://github.com/vigie-watch/vigie; web watch, honours robots.txt)"
-);
+/// The User-Agent sent when none is configured.
+pub const DEFAULT_USER_AGENT: &str = crate::agent::USER_AGENT;
 
 /// `Accept` for feeds (HTML last: a site's home page may announce its feed).
 pub const ACCEPT_FEED: &str = "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, text/html;q=0.5, */*;q=0.3";

@@ -1,0 +1,69 @@
+//! `vigie alerts`: the alerts raised, each with its evidence.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use chrono::SecondsFormat;
+
+use crate::alert::read_alerts;
+use crate::cli::args::{AlertsArgs, Global};
+use crate::cli::common::{output_failed, parse_when, Failure};
+use crate::data::DataDir;
+use crate::index::search::{Reader, SearchError};
+
+/// `vigie alerts`.
+pub fn alerts(g: &Global, a: AlertsArgs) -> Result<ExitCode, Failure> {
+    let since = parse_when("since", &a.since)?;
+    let data = DataDir::new(&g.data);
+    let reader = match Reader::open(&data) {
+        Ok(r) => r,
+        Err(SearchError::Data(crate::data::DataError::NoIndex { dir })) => {
+            eprintln!("no index in {dir} yet: run `vigie ingest FILE` or `vigie run` first");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => return Err(Failure::Other(e.into())),
+    };
+    let alerts = read_alerts(&reader, Some(since), None, a.watch.as_deref())
+        .map_err(|e| Failure::Other(e.into()))?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let color = !a.json && std::io::stdout().is_terminal();
+    for al in &alerts {
+        let r = if a.json {
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string(al).expect("alerts serialise")
+            )
+        } else {
+            let (b0, b1) = if color {
+                ("\x1b[1m", "\x1b[0m")
+            } else {
+                ("", "")
+            };
+            let mut s = format!(
+                "{} [{}] {b0}{}{b1}\n  {}\n",
+                al.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                al.watch,
+                al.summary(),
+                al.message
+            );
+            for u in al.evidence.iter().take(5) {
+                s.push_str(&format!("  - {u}\n"));
+            }
+            writeln!(out, "{s}")
+        };
+        if let Err(e) = r {
+            return output_failed(e);
+        }
+    }
+    out.flush().ok();
+    drop(out);
+    if !a.json && !g.quiet && alerts.is_empty() {
+        eprintln!(
+            "no alert since {}",
+            since.to_rfc3339_opts(SecondsFormat::Secs, true)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

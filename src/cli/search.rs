@@ -1,0 +1,145 @@
+//! `vigie search QUERY`: ranked hits with highlighted snippets, as text or JSON Lines.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use serde_json::json;
+
+use crate::cli::args::{Global, SearchArgs, SentimentArg};
+use crate::cli::common::{output_failed, parse_when, plural_es, Failure};
+use crate::data::DataDir;
+use crate::doc::{ExpectationKind, Label};
+use crate::index::search::{Filters, Reader};
+
+/// `vigie search`.
+pub fn search(g: &Global, a: SearchArgs) -> Result<ExitCode, Failure> {
+    let data = DataDir::new(&g.data);
+    let filters = Filters {
+        brand: a.brand.clone(),
+        watch: a.watch.clone(),
+        since: a
+            .since
+            .as_deref()
+            .map(|s| parse_when("since", s))
+            .transpose()?,
+        until: a
+            .until
+            .as_deref()
+            .map(|s| parse_when("until", s))
+            .transpose()?,
+        lang: a.lang.clone(),
+        sentiment: a.sentiment.map(|s| match s {
+            SentimentArg::Negative => Label::Negative,
+            SentimentArg::Neutral => Label::Neutral,
+            SentimentArg::Positive => Label::Positive,
+        }),
+        expectation: match a.expectation.as_deref() {
+            None => None,
+            Some("any") => Some(None),
+            Some(k) => Some(Some(ExpectationKind::parse(k).ok_or_else(|| {
+                Failure::Usage(format!(
+                    "--expectation {k:?}: expected complaint, request or wish"
+                ))
+            })?)),
+        },
+        source: a.source.clone(),
+    };
+    let query = crate::analyze::query::Query::parse(&a.query)
+        .map_err(|e| Failure::Usage(format!("invalid query {:?}: {e}", a.query)))?;
+    let reader = match Reader::open(&data) {
+        Ok(r) => r,
+        Err(crate::index::search::SearchError::Data(crate::data::DataError::NoIndex { dir })) => {
+            eprintln!("no index in {dir} yet: run `vigie ingest FILE` or `vigie run` first");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => return Err(Failure::Other(e.into())),
+    };
+    let hits = reader
+        .search_query(&query, &filters, a.limit)
+        .map_err(|e| Failure::Other(e.into()))?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let color = !a.json && std::io::stdout().is_terminal();
+    for (i, h) in hits.iter().enumerate() {
+        let d = &h.doc;
+        let r = if a.json {
+            let mut v = json!({
+                "url": d.url,
+                "title": d.title,
+                "published": d.published.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "source": d.source,
+                "lang": d.lang,
+                "brands": d.brands,
+                "sentiment": d.sentiment,
+                "expectations": d.meta.expectations,
+                "score": h.score,
+                "snippet": h.snippet.render("<b>", "</b>", crate::html::html_escape),
+            });
+            // near-copies: where else this text was seen, or which document it copies
+            if !d.meta.also_seen.is_empty() {
+                v["also_seen"] = json!(d.meta.also_seen);
+            }
+            if let Some(o) = &d.dup_of {
+                v["copy_of"] = json!(o);
+            }
+            writeln!(out, "{v}")
+        } else {
+            let (b0, b1) = if color {
+                ("\x1b[1m", "\x1b[0m")
+            } else {
+                ("", "")
+            };
+            let title = if d.title.trim().is_empty() {
+                d.url.as_str()
+            } else {
+                d.title.trim()
+            };
+            let mut tags = vec![
+                d.published.format("%Y-%m-%d %H:%M").to_string(),
+                d.source.clone(),
+                d.lang.clone(),
+                d.sentiment.label.as_str().to_string(),
+            ];
+            if !d.brands.is_empty() {
+                tags.push(d.brands.join(","));
+            }
+            let mut kinds: Vec<&str> = d
+                .meta
+                .expectations
+                .iter()
+                .map(|e| e.kind.as_str())
+                .collect();
+            kinds.dedup();
+            if !kinds.is_empty() {
+                tags.push(kinds.join(","));
+            }
+            match (&d.dup_of, d.meta.also_seen.len()) {
+                (Some(o), _) => tags.push(format!("copy of {o}")),
+                (None, 0) => {}
+                (None, n) => tags.push(format!("also at {n} other address{}", plural_es(n))),
+            }
+            let (h0, h1) = if color {
+                ("\x1b[1;33m", "\x1b[0m")
+            } else {
+                ("[", "]")
+            };
+            writeln!(
+                out,
+                "{}. {b0}{title}{b1}\n   {}\n   {}\n   {}\n",
+                i + 1,
+                d.url,
+                tags.join(" · "),
+                h.snippet.render(h0, h1, str::to_string)
+            )
+        };
+        if let Err(e) = r {
+            return output_failed(e);
+        }
+    }
+    out.flush().ok();
+    drop(out);
+    if !a.json && !g.quiet && hits.is_empty() {
+        eprintln!("no match for {:?}", a.query);
+    }
+    Ok(ExitCode::SUCCESS)
+}
