@@ -45,6 +45,39 @@ impl Document {
     }
 }
 
+/// What heads a document for people: its title, or, when it has none, its first words (up
+/// to about 80 characters, cut at a word, with an ellipsis when cut).
+pub fn headline(title: &str, text: &str) -> String {
+    const MAX: usize = 80;
+    let title = title.trim();
+    if !title.is_empty() {
+        return title.to_string();
+    }
+    let first_line = text.trim().lines().next().unwrap_or("").trim();
+    let words: Vec<&str> = first_line.split_whitespace().collect();
+    let mut out = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if !out.is_empty() && out.chars().count() + 1 + w.chars().count() > MAX {
+            out.push('…');
+            return out;
+        }
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    if out.chars().count() > MAX {
+        // one very long word: cut it
+        let cut: String = out.chars().take(MAX).collect();
+        return cut + "…";
+    }
+    if out.is_empty() {
+        "(untitled)".to_string()
+    } else {
+        out
+    }
+}
+
 /// Sentiment class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -212,5 +245,23 @@ impl Analysis {
             label_of(score)
         };
         Sentiment { score, label }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untitled_documents_are_headed_by_their_first_words() {
+        assert_eq!(headline(" Panne ", "x"), "Panne");
+        assert_eq!(
+            headline("", "Plus de réseau SFR depuis ce matin.\nSuite"),
+            "Plus de réseau SFR depuis ce matin."
+        );
+        let long = "mot ".repeat(40);
+        let h = headline("", &long);
+        assert!(h.ends_with('…') && h.chars().count() <= 81, "{h}");
+        assert_eq!(headline("", "  "), "(untitled)");
     }
 }

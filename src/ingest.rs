@@ -137,6 +137,7 @@ pub fn parse_line(bytes: &[u8], now: DateTime<Utc>) -> Result<(Incoming, Option<
     let url = get_str("url")?
         .filter(|u| !u.trim().is_empty())
         .ok_or("missing \"url\": every document needs one")?;
+    check_url(url.trim())?;
     let title = get_str("title")?.unwrap_or_default();
     let text_field = get_str("text")?.unwrap_or_default();
     let html = get_str("html")?;
@@ -186,6 +187,23 @@ pub fn parse_line(bytes: &[u8], now: DateTime<Utc>) -> Result<(Incoming, Option<
         },
         warning,
     ))
+}
+
+/// A document's address must be a web address (`http` or `https`, with a host): it is its
+/// identity, it is linked from the digest and the workspace, and anything else (`javascript:`,
+/// `data:`, a bare host) would be indexed under a name nobody can open.
+fn check_url(url: &str) -> Result<(), String> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        Ok(u) => Err(format!(
+            "`url` {url:?} is not a web address: scheme {:?} (expected http:// or https://)",
+            u.scheme()
+        )),
+        Err(url::ParseError::RelativeUrlWithoutBase) => Err(format!(
+            "`url` {url:?} is not an absolute web address (did you mean \"https://{url}\"?)"
+        )),
+        Err(e) => Err(format!("`url` {url:?} is not a web address: {e}")),
+    }
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -401,6 +419,25 @@ mod tests {
     }
 
     #[test]
+    fn addresses_that_are_not_web_addresses_are_refused_with_the_reason() {
+        let now = Utc::now();
+        for (url, says) in [
+            ("javascript:alert(1)", "scheme \"javascript\""),
+            ("data:text/html,<b>promo</b>", "scheme \"data\""),
+            (
+                "www.exemple.fr/sans-schema",
+                "https://www.exemple.fr/sans-schema",
+            ),
+            ("not a url", "not an absolute web address"),
+        ] {
+            let line = serde_json::json!({"url": url, "text": "Bbox en panne"}).to_string();
+            let e = parse_line(line.as_bytes(), now).map(|_| ()).unwrap_err();
+            assert!(e.contains(says), "{url}: {e}");
+        }
+        assert!(parse_line(br#"{"url": "http://127.0.0.1:8080/a", "text": "x"}"#, now).is_ok());
+    }
+
+    #[test]
     fn parses_documented_fields_and_explains_bad_lines() {
         let now = Utc::now();
         let (inc, w) = parse_line(br#"{"url": "https://e.org/1", "title": "T", "text": "x", "published": "2026-10-05T08:00:00Z", "source": "s", "author": "a", "lang": "fr"}"#, now).unwrap();
@@ -417,15 +454,22 @@ mod tests {
         assert!(parse_line(br#"{"text": "x"}"#, now)
             .unwrap_err()
             .contains("url"));
-        assert!(parse_line(br#"{"url": "u", "text": 3}"#, now)
-            .unwrap_err()
-            .contains("`text` must be a string"));
         assert!(
-            parse_line(br#"{"url": "u", "text": "x", "published": "hier"}"#, now)
+            parse_line(br#"{"url": "https://u.example/", "text": 3}"#, now)
                 .unwrap_err()
-                .contains("published")
+                .contains("`text` must be a string")
         );
-        let (inc, w) = parse_line(b"{\"url\": \"u\", \"text\": \"caf\xe9\"}", now).unwrap();
+        assert!(parse_line(
+            br#"{"url": "https://u.example/", "text": "x", "published": "hier"}"#,
+            now
+        )
+        .unwrap_err()
+        .contains("published"));
+        let (inc, w) = parse_line(
+            b"{\"url\": \"https://u.example/\", \"text\": \"caf\xe9\"}",
+            now,
+        )
+        .unwrap();
         assert!(w.unwrap().contains("UTF-8"));
         assert_eq!(inc.doc.text, "caf\u{FFFD}");
     }

@@ -3,11 +3,10 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use vigie::cli::{self, Cli};
+use vigie::cli;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = cli::parse_args(std::env::args_os());
     cli::init_logging(&cli.global);
     cli::exit_code(cli::run(cli))
 }

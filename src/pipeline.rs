@@ -132,11 +132,24 @@ impl Transform {
         let content = doc.content();
         let (analysis, analyzed) = self.analyzer.analyze(&content, doc.lang_hint);
         let (hash, hash_content) = content_hash(&analyzed, &doc);
+        // a document of a configured source carries that source's tags, wherever it came
+        // from (the crawler, or a JSON Lines line naming the source)
+        let configured = || {
+            self.config
+                .sources
+                .sources
+                .iter()
+                .find(|s| s.id == doc.source)
+                .map(|s| s.tags.as_slice())
+        };
         let watches: Vec<String> = self
             .config
             .watches
             .iter()
-            .filter(|w| w.listens_to(&doc.source, &tags))
+            .filter(|w| {
+                w.listens_to(&doc.source, &tags)
+                    || configured().is_some_and(|t| w.listens_to(&doc.source, t))
+            })
             .map(|w| w.name.clone())
             .collect();
         let record = build_record(

@@ -7,13 +7,19 @@ use chrono::SecondsFormat;
 
 use crate::alert::read_alerts;
 use crate::cli::args::{AlertsArgs, Global};
-use crate::cli::common::{output_failed, parse_when, Failure};
+use crate::cli::common::{check_watch, load_config, output_failed, parse_when, Failure};
 use crate::data::DataDir;
 use crate::index::search::{Reader, SearchError};
 
+/// How far back `vigie alerts` looks without `--since`.
+const DEFAULT_SINCE: &str = "7d";
+
 /// `vigie alerts`.
 pub fn alerts(g: &Global, a: AlertsArgs) -> Result<ExitCode, Failure> {
-    let since = parse_when("since", &a.since)?;
+    let since = parse_when("since", a.since.as_deref().unwrap_or(DEFAULT_SINCE))?;
+    if let Some(w) = &a.watch {
+        check_watch(&load_config(g, false)?, w, &g.pipelines)?;
+    }
     let data = DataDir::new(&g.data);
     let reader = match Reader::open(&data) {
         Ok(r) => r,
@@ -59,11 +65,20 @@ pub fn alerts(g: &Global, a: AlertsArgs) -> Result<ExitCode, Failure> {
     }
     out.flush().ok();
     drop(out);
-    if !a.json && !g.quiet && alerts.is_empty() {
-        eprintln!(
-            "no alert since {}",
-            since.to_rfc3339_opts(SecondsFormat::Secs, true)
-        );
+    if !g.quiet && alerts.is_empty() {
+        let older = read_alerts(&reader, None, Some(since), a.watch.as_deref())
+            .map_err(|e| Failure::Other(e.into()))?;
+        let when = since.to_rfc3339_opts(SecondsFormat::Secs, true);
+        match older.last() {
+            None => eprintln!("no alert since {when}"),
+            Some(last) => eprintln!(
+                "no alert since {when}; {} older alert{}, the last at {}: see them with --since {}",
+                older.len(),
+                if older.len() == 1 { "" } else { "s" },
+                last.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                last.at.format("%Y-%m-%d")
+            ),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

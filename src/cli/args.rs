@@ -176,9 +176,9 @@ pub struct DigestArgs {
 
 #[derive(Debug, Args)]
 pub struct AlertsArgs {
-    /// From this event time: a duration back from now (24h, 7d) or a date.
-    #[arg(long, default_value = "7d")]
-    pub since: String,
+    /// From this event time: a duration back from now (24h, 7d) or a date [default: 7d].
+    #[arg(long)]
+    pub since: Option<String>,
     /// Only this watch.
     #[arg(long)]
     pub watch: Option<String>,

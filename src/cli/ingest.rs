@@ -6,10 +6,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use anyhow::Context;
-
 use crate::cli::args::{Global, IngestArgs};
-use crate::cli::common::{load_config, plural, Failure};
+use crate::cli::common::{input_failed, load_config, plural, Failure};
 use crate::data::DataDir;
 use crate::ingest::{Input, Reporter};
 
@@ -88,11 +86,16 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<ExitCode, Failure> {
         Input::File(a.file.clone().into())
     };
     let total = match &input {
-        Input::File(p) => Some(
-            std::fs::metadata(p)
-                .with_context(|| format!("cannot read {}", p.display()))?
-                .len(),
-        ),
+        Input::File(p) => {
+            let m = std::fs::metadata(p).map_err(|e| input_failed(&a.file, e))?;
+            if m.is_dir() {
+                return Err(Failure::Usage(format!(
+                    "{} is a folder, not a file",
+                    a.file
+                )));
+            }
+            Some(m.len())
+        }
         Input::Stdin => None,
     };
     let reporter = LineReporter::new(total, g.quiet);

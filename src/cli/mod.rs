@@ -19,7 +19,7 @@ pub mod sources;
 use std::process::ExitCode;
 
 pub use args::Cli;
-pub use common::{exit_code, init_logging, Failure};
+pub use common::{exit_code, init_logging, parse_args, Failure};
 
 use args::Command;
 

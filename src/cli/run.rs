@@ -25,6 +25,11 @@ pub fn run(g: &Global, once: bool) -> Result<ExitCode, Failure> {
             g.sources.display()
         )));
     }
+    if !g.quiet {
+        for w in config.warnings(&g.pipelines) {
+            eprintln!("warning: {w}");
+        }
+    }
     let data = DataDir::new(&g.data);
     let opts = RunOptions {
         once,

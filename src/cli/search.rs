@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use crate::cli::args::{Global, SearchArgs, SentimentArg};
-use crate::cli::common::{output_failed, parse_when, plural_es, Failure};
+use crate::cli::common::{
+    check_lang, check_watch, display_zone, load_config, local_time, output_failed, period,
+    plural_es, resolve_brand, Failure,
+};
 use crate::data::DataDir;
 use crate::doc::{ExpectationKind, Label};
 use crate::index::search::{Filters, Reader};
@@ -14,20 +17,24 @@ use crate::index::search::{Filters, Reader};
 /// `vigie search`.
 pub fn search(g: &Global, a: SearchArgs) -> Result<ExitCode, Failure> {
     let data = DataDir::new(&g.data);
+    let config = load_config(g, false)?;
+    let brand = a
+        .brand
+        .as_deref()
+        .map(|b| resolve_brand(&config, b))
+        .transpose()?;
+    if let Some(w) = &a.watch {
+        check_watch(&config, w, &g.pipelines)?;
+    }
+    let (since, until) = period(a.since.as_deref(), a.until.as_deref())?;
+    let lang = a.lang.as_deref().map(check_lang).transpose()?;
+    let zone = display_zone(&config, a.watch.as_deref());
     let filters = Filters {
-        brand: a.brand.clone(),
+        brand,
         watch: a.watch.clone(),
-        since: a
-            .since
-            .as_deref()
-            .map(|s| parse_when("since", s))
-            .transpose()?,
-        until: a
-            .until
-            .as_deref()
-            .map(|s| parse_when("until", s))
-            .transpose()?,
-        lang: a.lang.clone(),
+        since,
+        until,
+        lang,
         sentiment: a.sentiment.map(|s| match s {
             SentimentArg::Negative => Label::Negative,
             SentimentArg::Neutral => Label::Neutral,
@@ -68,6 +75,7 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<ExitCode, Failure> {
                 "title": d.title,
                 "published": d.published.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "source": d.source,
+                "author": d.meta.author,
                 "lang": d.lang,
                 "brands": d.brands,
                 "sentiment": d.sentiment,
@@ -89,17 +97,12 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<ExitCode, Failure> {
             } else {
                 ("", "")
             };
-            let title = if d.title.trim().is_empty() {
-                d.url.as_str()
-            } else {
-                d.title.trim()
-            };
-            let mut tags = vec![
-                d.published.format("%Y-%m-%d %H:%M").to_string(),
-                d.source.clone(),
-                d.lang.clone(),
-                d.sentiment.label.as_str().to_string(),
-            ];
+            let title = crate::doc::headline(&d.title, &d.content);
+            let mut tags = vec![local_time(d.published, zone), d.source.clone()];
+            if let Some(who) = &d.meta.author {
+                tags.push(format!("by {who}"));
+            }
+            tags.extend([d.lang.clone(), d.sentiment.label.as_str().to_string()]);
             if !d.brands.is_empty() {
                 tags.push(d.brands.join(","));
             }

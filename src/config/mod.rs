@@ -350,6 +350,45 @@ impl Config {
     pub fn watch(&self, name: &str) -> Option<&Watch> {
         self.watches.iter().find(|w| w.name == name)
     }
+
+    /// What is valid but probably not meant: no watch at all (nothing is looked for), a
+    /// webhook in plain http to a host off this machine (alerts cross the network in clear).
+    /// One sentence each.
+    pub fn warnings(&self, pipelines: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.watches.is_empty() {
+            out.push(format!(
+                "no watch in {}: nothing will be watched (no mentions, alerts or digests); add a watch file such as {}/mybrand.toml",
+                pipelines.display(),
+                pipelines.display()
+            ));
+        }
+        for w in &self.watches {
+            for ch in &w.alerts.channels {
+                if let Channel::Webhook(u) = ch {
+                    if u.scheme() == "http" && !is_local_host(u) {
+                        out.push(format!(
+                            "{}: alerts.channels: webhook {u} is plain http to a host off this machine: alerts would travel unencrypted; use https://",
+                            w.path.display()
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Whether a URL points at this machine or a private network (where plain http is usual).
+fn is_local_host(u: &Url) -> bool {
+    match u.host() {
+        Some(url::Host::Domain(d)) => {
+            d == "localhost" || d.ends_with(".localhost") || d.ends_with(".local")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// The `*.toml` files of the pipelines folder, sorted. A missing folder has none.
@@ -391,10 +430,10 @@ pub fn parse_sources(path: &Path, src: &str) -> (SourcesConfig, Vec<ConfigError>
     if let Some(t) = top.sub_table(&mut r, "defaults") {
         let mut d = r.table(&t, "defaults");
         let def = &mut cfg.defaults;
-        if let Some(v) = d.duration(&mut r, "interval") {
+        if let Some(v) = d.positive_duration(&mut r, "interval") {
             def.interval = v;
         }
-        if let Some(v) = d.duration(&mut r, "timeout") {
+        if let Some(v) = d.positive_duration(&mut r, "timeout") {
             def.timeout = v;
         }
         if let Some(v) = d.integer(&mut r, "per_host_concurrency", 1, 64) {
@@ -519,8 +558,12 @@ fn parse_source(
     };
     let tags = tr.strings(r, "tags");
     let full_text = tr.bool(r, "full_text").unwrap_or(false);
-    let interval = tr.duration(r, "interval").unwrap_or(defaults.interval);
-    let timeout = tr.duration(r, "timeout").unwrap_or(defaults.timeout);
+    let interval = tr
+        .positive_duration(r, "interval")
+        .unwrap_or(defaults.interval);
+    let timeout = tr
+        .positive_duration(r, "timeout")
+        .unwrap_or(defaults.timeout);
     let per_host_delay = tr
         .duration(r, "per_host_delay")
         .unwrap_or(defaults.per_host_delay);

@@ -327,6 +327,24 @@ impl<'t> TableReader<'t> {
         }
     }
 
+    /// A duration that must be more than zero (how often to poll, how long to wait).
+    pub fn positive_duration(
+        &mut self,
+        r: &mut FileReader<'_>,
+        key: &'static str,
+    ) -> Option<Duration> {
+        let d = self.duration(r, key)?;
+        if d.is_zero() {
+            r.error(
+                self.span(key),
+                self.key_path(key),
+                format!("{key} = \"0s\" cannot work: give a duration above zero, such as \"30m\""),
+            );
+            return None;
+        }
+        Some(d)
+    }
+
     /// The span of a key's value.
     pub fn span(&self, key: &str) -> Option<Range<usize>> {
         self.table

@@ -62,7 +62,11 @@ pub struct Split {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TopMention {
     pub url: String,
+    /// The document's title, or its first words when it has none.
     pub title: String,
+    /// Who wrote it, when the source says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
     pub snippet: String,
     pub published: DateTime<Utc>,
     pub source: String,
@@ -109,6 +113,9 @@ pub struct ExpectationItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
     pub url: String,
+    /// Who wrote it, when the source says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
     /// The sentence that holds the cue.
     pub quote: String,
     pub cue: String,
@@ -408,7 +415,8 @@ fn top_mentions(
             .unwrap_or(d.sentiment.label);
         out.push(TopMention {
             url: d.url.clone(),
-            title: d.title.trim().to_string(),
+            title: crate::doc::headline(&d.title, &d.content),
+            author: d.meta.author.clone(),
             snippet: snip.text,
             published: d.published,
             source: d.source.clone(),
@@ -467,6 +475,7 @@ fn expectations(
                 kind: e.kind,
                 brand,
                 url: d.url.clone(),
+                author: d.meta.author.clone(),
                 quote: sentence_at(&d.content, e.start),
                 cue: e.cue.clone(),
                 published: d.published,

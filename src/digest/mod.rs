@@ -24,7 +24,9 @@ pub fn message(d: &Digest, watch: &Watch) -> Outgoing {
     let html = render::html(d, &|i| (i < charts.len()).then(|| format!("cid:chart-{i}")));
     let subject = watch.digest.subject.clone().unwrap_or_else(|| {
         let mentions: usize = d.brands.iter().map(|b| b.mentions).sum();
-        let alerts = d.alerts.iter().filter(|a| !a.reminder).count();
+        // the same alerts as the body lists: new ones, and reminders said apart
+        let reminders = d.alerts.iter().filter(|a| a.reminder).count();
+        let alerts = d.alerts.len() - reminders;
         let mut s = format!(
             "vigie — {} — {}: {} mention{}",
             d.watch,
@@ -36,6 +38,12 @@ pub fn message(d: &Digest, watch: &Watch) -> Outgoing {
             s.push_str(&format!(
                 ", {alerts} alert{}",
                 if alerts == 1 { "" } else { "s" }
+            ));
+        }
+        if reminders > 0 {
+            s.push_str(&format!(
+                ", {reminders} reminder{}",
+                if reminders == 1 { "" } else { "s" }
             ));
         }
         s

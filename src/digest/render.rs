@@ -102,7 +102,15 @@ pub fn text(d: &Digest) -> String {
                 } else {
                     String::new()
                 };
-                o.push_str(&format!("  - {brand}“{}”{times}\n    {}\n", e.quote, e.url));
+                let by = e
+                    .author
+                    .as_deref()
+                    .map(|a| format!(" — {a}"))
+                    .unwrap_or_default();
+                o.push_str(&format!(
+                    "  - {brand}“{}”{by}{times}\n    {}\n",
+                    e.quote, e.url
+                ));
             }
             if items.len() > TEXT_ITEMS {
                 o.push_str(&format!("  … and {} more\n", items.len() - TEXT_ITEMS));
@@ -154,15 +162,15 @@ fn brand_text(d: &Digest, b: &BrandSection) -> String {
         .collect();
     o.push_str(&format!("  last {} days: {spark}\n", b.days.len()));
     for (i, m) in b.top.iter().enumerate() {
-        let title = if m.title.is_empty() {
-            m.url.as_str()
-        } else {
-            m.title.as_str()
-        };
+        let by = m
+            .author
+            .as_deref()
+            .map(|a| format!(", by {a}"))
+            .unwrap_or_default();
         o.push_str(&format!(
-            "  {}. {} — {}, {}, {}\n",
+            "  {}. {} — {}{by}, {}, {}\n",
             i + 1,
-            title,
+            m.title,
             m.source,
             local(d, m.published).format("%d/%m %H:%M"),
             m.sentiment.as_str()
@@ -306,15 +314,14 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
         if !b.top.is_empty() {
             o.push_str("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"margin-top:8px;\">");
             for m in &b.top {
-                let title = if m.title.is_empty() {
-                    m.url.as_str()
-                } else {
-                    m.title.as_str()
+                let source = match &m.author {
+                    Some(a) => format!("{} · {}", m.source, a),
+                    None => m.source.clone(),
                 };
                 o.push_str(&format!(
                     "<tr><td style=\"padding:8px 0;border-top:1px solid #eef1f4;\"><div style=\"font-size:15px;\">{}</div><div style=\"font-size:12px;color:#6b7785;margin:2px 0;\">{} · {} · <span style=\"color:{};\">{}</span></div><div style=\"font-size:13px;color:#3e4c59;\">{}</div>",
-                    link(&m.url, title, "color:#1d4e89;text-decoration:none;font-weight:bold;"),
-                    esc(&m.source),
+                    link(&m.url, &m.title, "color:#1d4e89;text-decoration:none;font-weight:bold;"),
+                    esc(&source),
                     esc(&local(d, m.published).format("%d/%m %H:%M").to_string()),
                     label_color(m.sentiment),
                     m.sentiment.as_str(),
