@@ -199,7 +199,10 @@ fn content_hash(a: &Analyzed<'_>, doc: &Document) -> (u64, u64) {
     }
     let words = xxh3_64(buf.as_bytes());
     buf.push('\u{1}');
-    buf.push_str(&doc.event_time().timestamp().to_string());
+    // an undated document's time is when it was read: the same text read again is unchanged
+    if let Some(published) = doc.published {
+        buf.push_str(&published.timestamp().to_string());
+    }
     buf.push('\u{1}');
     buf.push_str(&doc.source);
     buf.push('\u{1}');
@@ -293,9 +296,11 @@ impl Sink {
         }
     }
 
-    /// Queues a new document for the detectors of its watches.
+    /// Queues a new document for the detectors of its watches. Undated documents are not
+    /// queued: their time is only when vigie read them, and an archive imported today is no
+    /// rise of today.
     fn queue_detection(&mut self, p: &mut Prepared) {
-        if p.watches.is_empty() {
+        if p.watches.is_empty() || p.doc.published.is_none() {
             return;
         }
         let brands: Vec<(String, Label)> = p
@@ -402,7 +407,20 @@ impl Sink {
                 }
                 found
             }
-            None => None,
+            // a short text is a copy only of the same words by the same author (a post
+            // syndicated under its byline); two customers who write the same short sentence
+            // are two mentions
+            None => p.doc.author.as_deref().and_then(|author| {
+                let k = format!("x/{:016x}/{}", p.hash_content, author.trim().to_lowercase());
+                match self.store.state.get::<String>(Space::Simhash, &k) {
+                    Some(first) if first != p.key => Some(first),
+                    Some(_) => None,
+                    None => {
+                        self.store.state.put(Space::Simhash, &k, &p.key);
+                        None
+                    }
+                }
+            }),
         };
         // an edited text that is now a copy, or too short to be copied, is no longer an
         // original others could be copies of

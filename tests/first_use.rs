@@ -254,3 +254,91 @@ fn an_ingested_line_naming_a_configured_source_carries_its_tags() {
     .unwrap();
     assert_eq!(dj["documents"], 1, "{dj}");
 }
+
+#[test]
+fn the_same_short_sentence_by_two_customers_is_two_mentions_and_a_syndicated_story_one() {
+    let s = Scratch::new();
+    s.write("pipelines/operateurs.toml", WATCH);
+    let text = "Plus de réseau SFR depuis ce matin, rien ne marche.";
+    let story = "Une coupure du réseau mobile SFR prive de téléphone des milliers d'abonnés dans le Sud-Est depuis l'aube.";
+    write_jsonl(
+        &s.path("in.jsonl"),
+        &[
+            json!({"url": "https://forum.example/t/200", "text": text, "author": "Karim", "published": "2026-11-30T06:00:00Z"}),
+            json!({"url": "https://forum.example/t/201", "text": text, "author": "Sophie", "published": "2026-11-30T10:00:00Z"}),
+            json!({"url": "https://www.sudinfo.example/a/coupure-sfr", "title": "Coupure SFR", "text": story, "author": "Paul Martin", "published": "2026-11-30T07:00:00Z"}),
+            json!({"url": "https://actus-agreg.example/x/coupure-sfr", "title": "Coupure SFR", "text": story, "author": "Paul Martin", "published": "2026-11-30T09:00:00Z"}),
+        ],
+    );
+    let o = s.vigie(&["ingest", s.path("in.jsonl").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let hits = jsonl(&stdout(&s.vigie(&["search", "SFR", "--json"])));
+    let by_url = |u: &str| hits.iter().find(|h| h["url"] == u).cloned().unwrap();
+    assert!(by_url("https://forum.example/t/201")
+        .get("copy_of")
+        .is_none());
+    assert!(by_url("https://forum.example/t/200")
+        .get("copy_of")
+        .is_none());
+    assert_eq!(
+        by_url("https://actus-agreg.example/x/coupure-sfr")["copy_of"],
+        "https://www.sudinfo.example/a/coupure-sfr"
+    );
+    let dj: serde_json::Value = serde_json::from_str(&stdout(&s.vigie(&[
+        "digest",
+        "--since",
+        "2026-11-29",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    // copies are grouped as the index marks them, and only so: the two customers stay two
+    let mut pairs = Vec::new();
+    for b in dj["brands"].as_array().unwrap() {
+        for m in b["top"].as_array().unwrap() {
+            for o in m["also_at"].as_array().into_iter().flatten() {
+                pairs.push((
+                    m["url"].as_str().unwrap().to_string(),
+                    o.as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    assert_eq!(
+        pairs,
+        [(
+            "https://www.sudinfo.example/a/coupure-sfr".to_string(),
+            "https://actus-agreg.example/x/coupure-sfr".to_string()
+        )],
+        "{dj}"
+    );
+    for e in dj["expectations"].as_array().unwrap() {
+        assert!(
+            e.get("also_at").is_none() && e.get("others").is_none(),
+            "{e}"
+        );
+        assert!(
+            !e["url"].as_str().unwrap().contains("actus-agreg"),
+            "a copy counts once: {e}"
+        );
+    }
+}
+
+#[test]
+fn an_undated_file_ingested_twice_is_unchanged_and_feeds_no_detector() {
+    let s = Scratch::new();
+    s.write("pipelines/operateurs.toml", WATCH);
+    let docs: Vec<serde_json::Value> = (0..30)
+        .map(|i| json!({"url": format!("https://u.example/{i}"), "text": format!("Archive SFR : mon forfait {i} correct"), "source": "archive"}))
+        .collect();
+    write_jsonl(&s.path("undated.jsonl"), &docs);
+    let f = s.path("undated.jsonl");
+    let first = s.vigie(&["ingest", f.to_str().unwrap()]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let again = s.vigie(&["ingest", f.to_str().unwrap()]);
+    let err = stderr(&again);
+    assert!(err.contains("0 new, 0 updated, 30 unchanged"), "{err}");
+    let alerts = stdout(&s.vigie(&["alerts", "--json", "--since", "60d"]));
+    assert!(alerts.trim().is_empty(), "{alerts}");
+}

@@ -120,11 +120,13 @@ pub struct ExpectationItem {
     pub quote: String,
     pub cue: String,
     pub published: DateTime<Utc>,
-    /// How many documents said the same (same kind, brand and quote); `url` is the latest.
+    /// How many posts said the same (same kind, brand and quote); `url` is the latest.
+    /// Copies of a post (syndication, reposts) count once: they are the post itself.
     pub count: usize,
-    /// Addresses of the others (at most ten).
+    /// Addresses of the other posts that said the same words (at most ten): other people,
+    /// a wave of one complaint, not copies.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub others: Vec<String>,
+    pub echoes: Vec<String>,
 }
 
 /// An emerging signal of the period.
@@ -322,14 +324,18 @@ fn original_key(d: &StoredDoc) -> &str {
     d.dup_of.as_deref().unwrap_or(&d.key)
 }
 
-/// A key that exact copies of one text share, however short (folded words of its start).
-fn copy_key(d: &StoredDoc) -> String {
-    let mut out = String::new();
+/// A key that exact copies of one text by one author share, however short (the author and
+/// the folded words of its start): the rule the index applies to mark copies, for documents
+/// indexed before it did. The same words by two people are two mentions.
+fn copy_key(d: &StoredDoc) -> Option<String> {
+    let author = d.meta.author.as_deref()?.trim().to_lowercase();
+    let mut out = author;
+    out.push('\u{1}');
     for t in text::tokenize(&d.content).iter().take(40) {
         out.push_str(&t.folded);
         out.push(' ');
     }
-    out
+    Some(out)
 }
 
 fn top_mentions(
@@ -346,10 +352,16 @@ fn top_mentions(
         // near-copies share their original's key, exact ones their words
         let near = format!("\u{1}{}", original_key(&d));
         let words = copy_key(&d);
-        match by_key.get(&near).or_else(|| by_key.get(&words)).copied() {
+        let found = by_key
+            .get(&near)
+            .or_else(|| words.as_ref().and_then(|w| by_key.get(w)))
+            .copied();
+        match found {
             Some(i) => {
                 by_key.entry(near).or_insert(i);
-                by_key.entry(words).or_insert(i);
+                if let Some(w) = words {
+                    by_key.entry(w).or_insert(i);
+                }
                 // the original stands for its copies, whichever came first here
                 let (shown, also) = &mut groups[i];
                 if shown.dup_of.as_deref() == Some(d.key.as_str()) {
@@ -360,7 +372,9 @@ fn top_mentions(
             }
             None => {
                 by_key.insert(near, groups.len());
-                by_key.insert(words, groups.len());
+                if let Some(w) = words {
+                    by_key.insert(w, groups.len());
+                }
                 groups.push((d, Vec::new()));
             }
         }
@@ -461,7 +475,8 @@ fn expectations(
     )?;
     let brand_ids: Vec<&str> = watch.brands.iter().map(|b| b.id.as_str()).collect();
     let mut items = Vec::new();
-    for d in docs {
+    // a copy says nothing its original did not: it counts once, under the original
+    for d in docs.into_iter().filter(|d| d.dup_of.is_none()) {
         for e in &d.meta.expectations {
             // the brand it is about: the mention nearest the cue
             let brand = d
@@ -480,7 +495,7 @@ fn expectations(
                 cue: e.cue.clone(),
                 published: d.published,
                 count: 1,
-                others: Vec::new(),
+                echoes: Vec::new(),
             });
         }
     }
@@ -503,8 +518,8 @@ fn expectations(
             Some(&i) => {
                 let g = &mut grouped[i];
                 g.count += 1;
-                if g.others.len() < 10 {
-                    g.others.push(it.url);
+                if g.echoes.len() < 10 {
+                    g.echoes.push(it.url);
                 }
             }
             None => {
