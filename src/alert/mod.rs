@@ -28,8 +28,10 @@ pub enum AlertKind {
     Emerging,
     /// A brand's negative share rising above its own baseline.
     SentimentShift,
-    /// A brand's mentions rising far above their baseline.
+    /// A brand's mentions rising far above their seasonal baseline.
     VolumeSpike,
+    /// A brand that is always talked about falling silent.
+    VolumeDrop,
 }
 
 impl AlertKind {
@@ -38,6 +40,7 @@ impl AlertKind {
             AlertKind::Emerging => "emerging",
             AlertKind::SentimentShift => "sentiment_shift",
             AlertKind::VolumeSpike => "volume_spike",
+            AlertKind::VolumeDrop => "volume_drop",
         }
     }
 }
@@ -49,6 +52,9 @@ pub struct Alert {
     pub watch: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
+    /// The brand as people call it (its `name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_name: Option<String>,
     /// The rising terms, or the terms that drove the shift.
     pub terms: Vec<String>,
     /// Event time of the document that set it off.
@@ -63,6 +69,14 @@ pub struct Alert {
     /// A reminder of an event already alerted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reminder: bool,
+    /// Volume alerts: the time scale of the window (`1h`, `24h`, `3d`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<String>,
+    /// Volume alerts: documents in the window, and what the baseline expected there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
     /// Stable identity: same event, same id, however often it is replayed.
     pub id: String,
     /// A rewrite of an alert already raised (terms joined its event): recorded, not delivered.
@@ -112,12 +126,16 @@ impl Alert {
             kind,
             watch: watch.to_string(),
             brand,
+            brand_name: None,
             terms,
             at,
             score,
             evidence,
             message,
             reminder,
+            scale: None,
+            count: None,
+            baseline: None,
             id,
             update: false,
         }
@@ -146,7 +164,8 @@ impl Alert {
 
     /// A line for people: kind, when, what, why.
     pub fn summary(&self) -> String {
-        let what = match (self.kind, &self.brand) {
+        let brand = self.brand_name.as_ref().or(self.brand.as_ref());
+        let what = match (self.kind, brand) {
             (AlertKind::Emerging, _) => format!(
                 "emerging: {}",
                 self.terms
@@ -158,6 +177,7 @@ impl Alert {
             ),
             (AlertKind::SentimentShift, Some(b)) => format!("sentiment shift on {b}"),
             (AlertKind::VolumeSpike, Some(b)) => format!("volume spike on {b}"),
+            (AlertKind::VolumeDrop, Some(b)) => format!("volume drop on {b}"),
             (k, None) => k.as_str().to_string(),
         };
         format!("{}{what}", if self.reminder { "reminder — " } else { "" })
@@ -206,6 +226,15 @@ pub fn read_alerts(
     }
     out.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
     Ok(out)
+}
+
+/// Event time of the newest alert in the index (of one watch, or of all), if any: what
+/// `vigie alerts` can point at when none is recent (a replayed month, say).
+pub fn newest_alert_at(
+    reader: &Reader,
+    watch: Option<&str>,
+) -> Result<Option<DateTime<Utc>>, SearchError> {
+    Ok(read_alerts(reader, None, None, watch)?.last().map(|a| a.at))
 }
 
 /// `vigie alerts`.
