@@ -344,7 +344,10 @@ impl Sink {
                 for alert in det.observe(&obs, watch) {
                     self.store.upsert(alert.record(&self.store.fields))?;
                     if !alert.update {
-                        Stats::inc(&self.stats.alerts);
+                        // a reminder recalls an event: delivered, not counted as a new alert
+                        if !alert.reminder {
+                            Stats::inc(&self.stats.alerts);
+                        }
                         self.pending_alerts.push(alert);
                     }
                 }

@@ -7,22 +7,33 @@
 //! an exponentially decayed count (time constant one day), normalised by the decayed number
 //! of documents; each hour every cell's rate feeds an exponentially weighted mean and
 //! variance (time constant four days). A term is significant when its count exceeds its
-//! baseline by `threshold` deviations (plus a bias that keeps rare terms quiet), reaches
-//! `min_count` documents and at least three times what the baseline expects. Memory is fixed
-//! by the table size and a capped map of recently active terms (kept for their wording and
-//! evidence), whatever the vocabulary. Nothing fires during the warm-up, while baselines are
-//! unknown: new is not rising.
+//! baseline by more deviations than its bar (the baseline's spread plus the Poisson noise of
+//! counting at that rate, plus a bias that keeps rare terms quiet), reaches `min_count`
+//! documents and `min_ratio` times what the baseline expects. Thousands of terms are tested
+//! at once, so the bar grows with their number (`sqrt(threshold² + 2 ln m)`, a Bonferroni
+//! bound on the normal tail), and a phrase made only of common words (a brand name among
+//! everyday words) must clear `common_factor` times it. Memory is fixed by the table size and
+//! a capped map of recently active terms (kept for their wording and evidence), whatever the
+//! vocabulary. Nothing fires during the warm-up (four days), while baselines are unknown: new
+//! is not rising.
 //!
 //! **Sentiment shifts**: per brand, a Bernoulli CUSUM on "this mention is negative" against the
 //! brand's own baseline negative share (an exponentially weighted mean over its mentions),
 //! raised only when the last day also holds at least `min_count` mentions and a negative
 //! share clearly above the baseline — one angry post, or a quiet night, raises nothing.
 //!
-//! **Volume spikes**: per brand, the decayed mention count against its hourly EWMA baseline.
+//! **Volume spikes and drops** ([`Volume`]): per brand, hourly counts against a baseline that
+//! knows the hour of the day and the day of the week (learnt with Huber-bounded steps, so the
+//! spikes themselves barely move it), judged at several time scales at once (`[alerts] scales`,
+//! by default the last hour, four hours, day and three days) by the Poisson likelihood ratio of
+//! the window's count, scaled down by the brand's own extra variance at that scale. A spike
+//! is judged at every mention (it fires within minutes of a burst); a drop at the end of each
+//! hour. Each alert says its scale, its count and the baseline's.
 //!
-//! **Debounce**: one event, one alert, then at most one reminder (after `reminder`) while it
-//! lasts; an event ends when its signal falls back (hysteresis), and only then can it fire
-//! again.
+//! **Events open and close**: one event, one alert, then at most one reminder (after
+//! `reminder`, marked as such) while it lasts. A volume event ends when the scale that opened
+//! it and every shorter one fall below `close`; longer scales still carrying it cannot reopen
+//! it, and a new rise after that is a new alert. Terms join the open event of their documents.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -32,7 +43,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::alert::{Alert, AlertKind};
 use crate::analyze::signal::Term;
-use crate::config::{AlertsConfig, Watch};
+use crate::config::{AlertsConfig, VolumeConfig, Watch};
 use crate::doc::Label;
 
 /// One detector step.
@@ -57,8 +68,6 @@ const RECENT_COPIES: usize = 4096;
 const BIAS: f64 = 1.0;
 /// Deviations beyond which an observation is clipped before it enters a baseline.
 const CLIP: f64 = 1.0;
-/// Least ratio of the count to the baseline's expectation.
-const MIN_RATIO: f64 = 3.0;
 /// Longest gap of ticks replayed one by one (beyond, counts have decayed to nothing).
 const MAX_REPLAYED_TICKS: i64 = 24 * 30;
 
@@ -188,9 +197,32 @@ impl Emerging {
         let c = self.cell(key);
         let n = self.docs.max(1.0);
         let expected = c.mean as f64 * n;
-        let spread = (c.var.max(0.0) as f64).sqrt() * n;
+        // the baseline's own spread, and the Poisson noise of counting at that rate
+        let spread = ((c.var.max(0.0) as f64) * n * n + expected.max(0.0)).sqrt();
         let z = (count - expected.max(BIAS)) / (spread + BIAS);
         Significance { z, count, expected }
+    }
+
+    /// The deviations a term must reach: the per-term threshold, raised with the number of
+    /// terms tested (every recently active one) so the whole set stays quiet on noise, and
+    /// raised again for a phrase made only of common words.
+    fn bar(&self, term: &Term, cfg: &AlertsConfig) -> f64 {
+        let m = self.active.len().max(1) as f64;
+        let t = cfg.emerging.threshold;
+        let bar = (t * t + 2.0 * m.ln()).sqrt();
+        if self.common_phrase(term, cfg.emerging.common_share) {
+            bar * cfg.emerging.common_factor
+        } else {
+            bar
+        }
+    }
+
+    /// A phrase whose every word, alone, is carried by at least `share` of the documents.
+    fn common_phrase(&self, term: &Term, share: f64) -> bool {
+        term.words >= 2
+            && term.parts[..(term.words as usize).min(3)]
+                .iter()
+                .all(|k| self.cell(*k).mean as f64 >= share)
     }
 
     fn warmed_up(&self) -> bool {
@@ -257,7 +289,10 @@ impl Emerging {
 
     /// Hourly: reminders for events still rising, closing of events that fell back.
     fn review_events(&mut self, now: i64, cfg: &AlertsConfig, watch: &str, out: &mut Vec<Alert>) {
-        let threshold = cfg.emerging.threshold;
+        let threshold = {
+            let m = self.active.len().max(1) as f64;
+            (cfg.emerging.threshold.powi(2) + 2.0 * m.ln()).sqrt()
+        };
         let reminder_ticks = (cfg.reminder.as_secs() as i64 / TICK_SECS).max(1);
         let mut closed = Vec::new();
         for ei in 0..self.events.len() {
@@ -435,7 +470,7 @@ impl Emerging {
             }
             let sig = self.significance(term.key, count);
             tracing::trace!(term = %term.text, count, z = sig.z, expected = sig.expected, "emerging candidate");
-            if sig.z >= cfg.emerging.threshold && count >= MIN_RATIO * sig.expected {
+            if sig.z >= self.bar(term, cfg) && count >= cfg.emerging.min_ratio * sig.expected {
                 firing.push((term.key, sig));
             }
         }
@@ -585,7 +620,7 @@ impl Emerging {
     }
 }
 
-/// Per-brand state: sentiment shift and volume spike.
+/// Per-brand state: sentiment shift and volume (spikes and drops).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BrandSignals {
     clock: Option<i64>,
@@ -597,11 +632,9 @@ pub struct BrandSignals {
     p0: f64,
     seen: u64,
     cusum: f64,
-    /// Volume baseline (EWMA of the decayed count, per tick).
-    vol_mean: f64,
-    vol_var: f64,
     shift: Option<(i64, bool)>,
-    spike: Option<(i64, bool)>,
+    #[serde(default)]
+    volume: Volume,
     /// Recent negative mentions: (url, terms).
     negatives: VecDeque<(String, Vec<String>)>,
     /// Terms of the recent mentions that were not negative (to tell what sets the negative
@@ -630,25 +663,8 @@ impl BrandSignals {
             return 0;
         }
         let steps = (tick - clock).min(MAX_REPLAYED_TICKS);
-        let (d, a) = (decay(), alpha());
-        let started = self.started.unwrap_or(clock);
-        for step in 0..steps {
-            // as for terms: a day to settle, then a Poisson prior, then learning
-            let elapsed = clock + step - started;
-            if elapsed < RECENT_TAU as i64 {
-                self.recent *= d;
-                self.recent_neg *= d;
-                continue;
-            }
-            if elapsed == RECENT_TAU as i64 {
-                self.vol_mean = self.recent;
-                self.vol_var = self.recent / 2.0 + BIAS * BIAS;
-            }
-            let limit = CLIP * (self.vol_var.max(0.0).sqrt() + BIAS);
-            let diff = (self.recent - self.vol_mean).min(limit);
-            let incr = a * diff;
-            self.vol_mean += incr;
-            self.vol_var = (1.0 - a) * (self.vol_var + diff * incr);
+        let d = decay();
+        for _ in 0..steps {
             self.recent *= d;
             self.recent_neg *= d;
         }
@@ -666,18 +682,19 @@ impl BrandSignals {
             && self.seen >= MIN_BASELINE_MENTIONS
     }
 
-    /// Counts one mention of the brand; gives the alerts it raises.
+    /// Counts one mention of the brand (`brand` its id, `name` how people call it); gives the
+    /// alerts it raises.
     pub fn observe(
         &mut self,
         obs: &Observation<'_>,
         label: Label,
-        brand: &str,
+        (brand, name): (&str, &str),
         cfg: &AlertsConfig,
         watch: &str,
     ) -> Vec<Alert> {
         let mut out = Vec::new();
         let tick = obs.at.timestamp().div_euclid(TICK_SECS);
-        let passed = self.advance(tick);
+        self.advance(tick);
         let now = self.clock.unwrap_or(tick);
         let reminder_ticks = (cfg.reminder.as_secs() as i64 / TICK_SECS).max(1);
         let negative = label == Label::Negative;
@@ -737,11 +754,11 @@ impl BrandSignals {
             match self.shift {
                 None if shifted => {
                     self.shift = Some((now, false));
-                    out.push(self.shift_alert(obs, brand, watch, self.p0, share, false));
+                    out.push(self.shift_alert(obs, (brand, name), watch, self.p0, share, false));
                 }
                 Some((opened, false)) if shifted && now - opened >= reminder_ticks => {
                     self.shift = Some((opened, true));
-                    out.push(self.shift_alert(obs, brand, watch, self.p0, share, true));
+                    out.push(self.shift_alert(obs, (brand, name), watch, self.p0, share, true));
                 }
                 Some(_) if self.cusum <= 0.0 && z < 1.0 => self.shift = None,
                 _ => {}
@@ -757,26 +774,9 @@ impl BrandSignals {
         };
         self.p0 += a * ((negative as u8 as f64) - self.p0);
         self.seen += 1;
-        // --- volume spike
-        let expected = self.vol_mean;
-        let spread = self.vol_var.max(0.0).sqrt();
-        let z = (self.recent - expected.max(BIAS)) / (spread + BIAS);
-        let spiking = z >= cfg.volume_spike.threshold
-            && self.recent >= cfg.volume_spike.min_count as f64
-            && self.recent >= 2.5 * expected;
-        if cfg.volume_spike.enabled && self.warmed_up(now) {
-            match self.spike {
-                None if spiking => {
-                    self.spike = Some((now, false));
-                    out.push(self.spike_alert(obs, brand, watch, expected, z, false));
-                }
-                Some((opened, false)) if spiking && now - opened >= reminder_ticks => {
-                    self.spike = Some((opened, true));
-                    out.push(self.spike_alert(obs, brand, watch, expected, z, true));
-                }
-                Some(_) if z < cfg.volume_spike.threshold / 3.0 && passed > 0 => self.spike = None,
-                _ => {}
-            }
+        // --- volume: spikes per post, drops at each hour's end
+        for step in self.volume.observe(obs.at.timestamp(), cfg) {
+            out.push(self.volume_alert(obs, step, (brand, name), watch));
         }
         out
     }
@@ -784,7 +784,7 @@ impl BrandSignals {
     fn shift_alert(
         &self,
         obs: &Observation<'_>,
-        brand: &str,
+        (brand, name): (&str, &str),
         watch: &str,
         p0: f64,
         share: f64,
@@ -811,7 +811,7 @@ impl BrandSignals {
                 }
             }
         }
-        let brand_l = brand.to_lowercase();
+        let brand_l = name.to_lowercase();
         let (n_neg, n_other) = (
             neg.len().max(1) as f64,
             self.others.len().clamp(1, 30) as f64,
@@ -841,7 +841,7 @@ impl BrandSignals {
             .map(|(u, _)| u.clone())
             .collect();
         let message = format!(
-            "{}negative share of {brand} mentions at {:.0}% over the last day ({:.0} of {:.0}), against {:.0}% usually",
+            "{}negative share of {name} mentions at {:.0}% over the last day ({:.0} of {:.0}), against {:.0}% usually",
             if reminder { "still: " } else { "" },
             share * 100.0,
             self.recent_neg,
@@ -861,33 +861,533 @@ impl BrandSignals {
         )
     }
 
-    fn spike_alert(
+    fn volume_alert(
         &self,
         obs: &Observation<'_>,
-        brand: &str,
+        v: VolumeStep,
+        (brand, name): (&str, &str),
         watch: &str,
-        expected: f64,
-        z: f64,
-        reminder: bool,
     ) -> Alert {
-        let evidence: Vec<String> = self.recent_docs.iter().rev().take(10).cloned().collect();
-        let message = format!(
-            "{}{brand} mentioned in {:.0} documents over the last day, where {:.1} are usual ({z:.1} deviations above)",
-            if reminder { "still: " } else { "" },
-            self.recent,
-            expected
-        );
-        Alert::new(
-            AlertKind::VolumeSpike,
+        let scale = scale_name(v.hours);
+        let (kind, message) = if v.drop {
+            (
+                AlertKind::VolumeDrop,
+                format!(
+                    "{}{name} mentioned in {:.0} documents over the last {scale}, where {:.1} are usual at these hours and weekdays ({:.1} deviations below, at this brand's volume)",
+                    if v.reminder { "still: " } else { "" },
+                    v.count,
+                    v.expected,
+                    -v.z
+                ),
+            )
+        } else {
+            (
+                AlertKind::VolumeSpike,
+                format!(
+                    "{}{name} mentioned in {:.0} documents over the last {scale} and this hour so far, where {:.1} are usual at these hours and weekdays ({:.1} deviations above, at this brand's volume)",
+                    if v.reminder { "still: " } else { "" },
+                    v.count,
+                    v.expected,
+                    v.z
+                ),
+            )
+        };
+        let at = DateTime::from_timestamp(v.at, 0).unwrap_or(obs.at);
+        let evidence: Vec<String> = if v.drop {
+            Vec::new()
+        } else {
+            self.recent_docs.iter().rev().take(10).cloned().collect()
+        };
+        let mut a = Alert::new(
+            kind,
             watch,
             Some(brand.to_string()),
             Vec::new(),
-            obs.at,
-            z,
+            at,
+            v.z.abs(),
             evidence,
             message,
+            v.reminder,
+        );
+        a.brand_name = Some(name.to_string());
+        a.scale = Some(scale);
+        a.baseline = Some((v.expected * 10.0).round() / 10.0);
+        a.count = Some(v.count.round());
+        a
+    }
+}
+
+/// How a scale reads in an alert: `1h`, `36h`, `3d`.
+fn scale_name(hours: u32) -> String {
+    if hours >= 48 && hours.is_multiple_of(24) {
+        format!("{}d", hours / 24)
+    } else {
+        format!("{hours}h")
+    }
+}
+
+/// Hour of the week (0 = Monday 00:00 UTC) of an hour number (event time / 3600).
+fn hour_of_week(hour: i64) -> usize {
+    // 1970-01-01 was a Thursday
+    ((hour.div_euclid(24) + 3).rem_euclid(7) * 24 + hour.rem_euclid(24)) as usize
+}
+
+/// Time constant, in hours, of the deseasonalised level of a brand's volume.
+const LEVEL_TAU_H: f64 = 24.0 * 7.0;
+/// Days over which each hour of the day's factor is the median.
+const HOD_DAYS: usize = 7;
+/// Weeks over which each day of the week's factor is the median.
+const DOW_WEEKS: usize = 4;
+
+fn push_capped(q: &mut VecDeque<f32>, x: f32, cap: usize) {
+    q.push_back(x);
+    while q.len() > cap {
+        q.pop_front();
+    }
+}
+
+fn median(q: &VecDeque<f32>) -> f64 {
+    let mut v: Vec<f32> = q.iter().copied().collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2] as f64
+    } else {
+        (v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0
+    }
+}
+
+/// A seasonal log factor: the median of its recent ratios once there are `SEASON_MIN` of them
+/// (one or two unusual days must not become the season), none before.
+fn season_factor(q: &VecDeque<f32>) -> f64 {
+    if q.len() < SEASON_MIN {
+        0.0
+    } else {
+        median(q)
+    }
+}
+
+/// A seasonal profile from its cells' recent log ratios: each cell's median, shrunk towards
+/// zero by how much of the profile's spread the Poisson noise of medians of so few counts
+/// would explain (`per_cell`: documents a cell usually holds). A flat brand keeps a flat
+/// profile; a brand with a strong daily cycle keeps it whole.
+fn shrunk_profile(seen: &[VecDeque<f32>], per_cell: f64) -> Vec<f64> {
+    let raw: Vec<f64> = seen.iter().map(season_factor).collect();
+    // variance of the median of n log-Poisson ratios: about (π/2) / (n · count)
+    let noise: Vec<f64> = raw
+        .iter()
+        .zip(seen)
+        .map(|(r, q)| {
+            std::f64::consts::FRAC_PI_2 / ((q.len().max(1) as f64) * (per_cell * r.exp() + 0.5))
+        })
+        .collect();
+    let n = raw.len().max(1) as f64;
+    let mean = raw.iter().sum::<f64>() / n;
+    let spread = raw.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n;
+    let signal = (spread - noise.iter().sum::<f64>() / n).max(0.0);
+    raw.iter()
+        .zip(&noise)
+        .map(|(r, v)| r * signal / (signal + v))
+        .collect()
+}
+
+/// Least ratios a seasonal factor is learnt from.
+const SEASON_MIN: usize = 3;
+
+/// Shifts log factors to mean zero (the level carries the mean).
+fn center(v: &mut [f64]) {
+    let m = v.iter().sum::<f64>() / v.len().max(1) as f64;
+    v.iter_mut().for_each(|x| *x -= m);
+}
+/// Time constant, in hours, of its extra variance at each scale.
+const DISPERSION_TAU_H: f64 = 24.0 * 7.0;
+/// Huber bound, in deviations: an observation beyond it enters the baselines as if it were at it,
+/// so a spike does not inflate the level, the season or the variance it is judged against.
+const HUBER: f64 = 2.5;
+/// Variance of a normal variable trimmed at ±`HUBER` deviations, in units of its own variance:
+/// the trimmed mean square is divided by it to estimate the variance.
+const TRIMMED_SHARE: f64 = 0.911;
+/// Extra variance of the log count a new brand starts from (a prior: about ±22 % beyond Poisson).
+const PRIOR_DISPERSION: f64 = 0.05;
+const MIN_DISPERSION: f64 = 0.0005;
+/// Longest history kept, in hours (the longest scale allowed).
+const MAX_SCALE_H: usize = 14 * 24;
+
+/// Signed root of the Poisson likelihood ratio of `x` against the mean `m`: how many standard
+/// deviations `x` lies above (or below) `m`, exact enough down to a handful of documents.
+fn poisson_z(x: f64, m: f64) -> f64 {
+    let m = m.max(1e-9);
+    let dev = if x <= 0.0 {
+        2.0 * m
+    } else {
+        2.0 * (x * (x / m).ln() - (x - m))
+    };
+    dev.max(0.0).sqrt().copysign(x - m)
+}
+
+/// What the volume watcher of a brand says at one step.
+#[derive(Debug, Clone, Copy)]
+struct VolumeStep {
+    drop: bool,
+    reminder: bool,
+    hours: u32,
+    at: i64,
+    count: f64,
+    expected: f64,
+    z: f64,
+}
+
+/// An open volume event: the scale that opened it, when, and whether it was recalled.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct OpenEvent {
+    scale: usize,
+    opened: i64,
+    reminded: bool,
+}
+
+/// Events of one direction (spikes or drops): which scales may fire, and the open event.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct EventWatch {
+    /// Per scale: free to open an event (not above `close` since the last one).
+    armed: Vec<bool>,
+    open: Option<OpenEvent>,
+}
+
+impl EventWatch {
+    /// One step over the deviations `z` (positive = this direction) of each scale; `ok` says
+    /// where the count is large enough. Gives the scale that fired and whether it is a reminder.
+    fn step(
+        &mut self,
+        z: &[f64],
+        ok: &[bool],
+        may_fire: bool,
+        now: i64,
+        reminder_secs: i64,
+        cfg: &VolumeConfig,
+    ) -> Option<(usize, bool)> {
+        if self.armed.len() != z.len() {
+            self.armed = vec![true; z.len()];
+            self.open = None;
+        }
+        let mut fired = None;
+        let firing = |i: &usize| ok[*i] && z[*i] >= cfg.threshold;
+        match &mut self.open {
+            None if may_fire => {
+                if let Some(i) = (0..z.len()).find(|i| self.armed[*i] && firing(i)) {
+                    self.open = Some(OpenEvent {
+                        scale: i,
+                        opened: now,
+                        reminded: false,
+                    });
+                    fired = Some((i, false));
+                }
+            }
+            Some(o) if may_fire && !o.reminded && now - o.opened >= reminder_secs => {
+                if let Some(i) = (0..z.len())
+                    .filter(firing)
+                    .max_by(|a, b| z[*a].total_cmp(&z[*b]))
+                {
+                    o.reminded = true;
+                    fired = Some((i, true));
+                }
+            }
+            _ => {}
+        }
+        // scales above `close` during an event belong to it and cannot open another
+        for (i, armed) in self.armed.iter_mut().enumerate() {
+            if z[i] < cfg.close {
+                *armed = true;
+            } else if self.open.is_some() {
+                *armed = false;
+            }
+        }
+        if let Some(o) = self.open {
+            if z[..=o.scale.min(z.len() - 1)]
+                .iter()
+                .all(|x| *x < cfg.close)
+            {
+                self.open = None;
+            }
+        }
+        fired
+    }
+}
+
+/// A brand's volume against its own seasonal baseline, at several time scales at once.
+///
+/// Counts are kept per hour of event time. The baseline of an hour is a deseasonalised level
+/// times an hour-of-day and a day-of-week factor, all learnt hour by hour with Huber-bounded
+/// steps; the extra variance beyond Poisson is learnt per scale the same way. At each mention,
+/// the count of the last `s` hours plus the current one is set against the baseline's sum over
+/// the same hours: `poisson_z / sqrt(1 + expected · dispersion)`, the deviation at the brand's
+/// own volume (Poisson for a quiet brand, mostly the learnt variance for a loud one).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Volume {
+    /// Current hour (event time / 3600) and the first one seen.
+    hour: Option<i64>,
+    started: Option<i64>,
+    /// Mentions in the current hour so far.
+    current: f64,
+    /// Mentions of the past hours, newest last.
+    past: VecDeque<f32>,
+    /// Hours learnt; log of the deseasonalised hourly level.
+    learnt: u64,
+    level: f64,
+    /// Log factors per hour of the day (24) and day of the week (7), mean zero: medians of
+    /// the last `HOD_DAYS` days' and `DOW_WEEKS` weeks' log ratios, so a spike does not move
+    /// them.
+    hod: Vec<f64>,
+    dow: Vec<f64>,
+    /// Those log ratios, oldest first, per hour of the day and per day of the week.
+    #[serde(default)]
+    hod_seen: Vec<VecDeque<f32>>,
+    #[serde(default)]
+    dow_seen: Vec<VecDeque<f32>>,
+    /// Mentions and baseline (without its day-of-week factor) of the current day so far.
+    #[serde(default)]
+    day: (f64, f64),
+    /// Extra variance of the log count per scale, and how many windows it has learnt from.
+    dispersion: Vec<f64>,
+    #[serde(default)]
+    dispersion_seen: Vec<u32>,
+    spikes: EventWatch,
+    drops: EventWatch,
+    /// exp(hod + dow) per hour of the week, rebuilt from the two profiles.
+    #[serde(skip)]
+    season: Vec<f64>,
+}
+
+impl Volume {
+    fn scales(cfg: &AlertsConfig) -> Vec<u32> {
+        cfg.scales
+            .iter()
+            .map(|d| ((d.as_secs() / 3600) as u32).clamp(1, MAX_SCALE_H as u32))
+            .collect()
+    }
+
+    fn ensure_shape(&mut self, n: usize) {
+        if self.hod.len() != 24
+            || self.dow.len() != 7
+            || self.hod_seen.len() != 24
+            || self.dow_seen.len() != 7
+        {
+            self.hod = vec![0.0; 24];
+            self.dow = vec![0.0; 7];
+            self.hod_seen = vec![VecDeque::new(); 24];
+            self.dow_seen = vec![VecDeque::new(); 7];
+            self.season.clear();
+        }
+        if self.dispersion.len() != n || self.dispersion_seen.len() != n {
+            self.dispersion = vec![PRIOR_DISPERSION; n];
+            self.dispersion_seen = vec![0; n];
+        }
+        if self.season.len() != 168 {
+            self.rebuild_season();
+        }
+    }
+
+    fn rebuild_season(&mut self) {
+        self.season = (0..168)
+            .map(|h| (self.hod[h % 24] + self.dow[h / 24]).exp())
+            .collect();
+    }
+
+    /// Baseline of the hour `hour`.
+    fn expected_at(&self, hour: i64) -> f64 {
+        self.level.exp() * self.season[hour_of_week(hour)]
+    }
+
+    /// Counts and baselines of each scale: the last `s` whole hours and `fraction` of the
+    /// current one.
+    fn windows(&self, scales: &[u32], fraction: f64, out: &mut Vec<(f64, f64)>) {
+        out.clear();
+        let Some(hour) = self.hour else { return };
+        let base = self.level.exp();
+        let mut x = self.current;
+        let mut m = fraction * base * self.season[hour_of_week(hour)];
+        let mut k = 0usize;
+        for &s in scales {
+            let s = s as usize;
+            while k < s && k < self.past.len() {
+                x += self.past[self.past.len() - 1 - k] as f64;
+                m += base * self.season[hour_of_week(hour - 1 - k as i64)];
+                k += 1;
+            }
+            out.push((x, m));
+        }
+    }
+
+    fn deviations(&self, w: &[(f64, f64)]) -> Vec<f64> {
+        w.iter()
+            .zip(&self.dispersion)
+            .map(|(&(x, m), d)| poisson_z(x, m) / (1.0 + m * d).sqrt())
+            .collect()
+    }
+
+    /// Closes the current hour: learns from it, then judges drops and closes spikes that ended.
+    fn close_hour(&mut self, scales: &[u32], cfg: &AlertsConfig, out: &mut Vec<VolumeStep>) {
+        let Some(hour) = self.hour else { return };
+        let x = self.current;
+        let mu = self.expected_at(hour);
+        // level and season: a Huber step of the count against its baseline
+        let d0 = self.dispersion.first().copied().unwrap_or(PRIOR_DISPERSION);
+        if self.learnt == 0 {
+            self.level = (x + 0.5).ln();
+        } else {
+            let sd = (mu + d0 * mu * mu).sqrt().max(1e-6);
+            let p = ((x - mu) / sd).clamp(-HUBER, HUBER);
+            let step = (p * sd / (mu + 0.5)).clamp(-1.0, 1.0);
+            let a = (1.0 / (self.learnt as f64 + 2.0)).max(1.0 / LEVEL_TAU_H);
+            self.level += a * step;
+            // season: medians of recent log ratios, the hour's against the level and its day,
+            // the day's against the level and its hours
+            let how = hour_of_week(hour);
+            let (h, dw) = (how % 24, how / 24);
+            let base = self.level.exp();
+            let hour_base = base * self.hod[h].exp();
+            let r = ((x + 0.5) / (base * self.dow[dw].exp() + 0.5)).ln();
+            push_capped(&mut self.hod_seen[h], r as f32, HOD_DAYS);
+            self.hod = shrunk_profile(&self.hod_seen, base);
+            self.day.0 += x;
+            self.day.1 += hour_base;
+            if h == 23 {
+                let r = ((self.day.0 + 0.5) / (self.day.1 + 0.5)).ln();
+                push_capped(&mut self.dow_seen[dw], r as f32, DOW_WEEKS);
+                self.dow = shrunk_profile(&self.dow_seen, base * 24.0);
+                self.day = (0.0, 0.0);
+            }
+            center(&mut self.hod);
+            center(&mut self.dow);
+            self.rebuild_season();
+        }
+        self.learnt += 1;
+        self.past.push_back(x as f32);
+        let longest = scales.iter().copied().max().unwrap_or(1) as usize;
+        while self.past.len() > longest {
+            self.past.pop_front();
+        }
+        self.current = 0.0;
+        self.hour = Some(hour + 1);
+        // windows of whole hours: learn the variance of each scale, judge drops
+        let mut w = Vec::with_capacity(scales.len());
+        self.windows(scales, 0.0, &mut w);
+        for (i, &(xs, ms)) in w.iter().enumerate() {
+            if self.past.len() < scales[i] as usize {
+                continue;
+            }
+            // a running mean from the prior at first, then exponentially weighted
+            let a = (1.0 / (self.dispersion_seen[i] as f64 + 2.0)).max(1.0 / DISPERSION_TAU_H);
+            let inv = 1.0 / (ms + 0.5);
+            let sd = (inv + self.dispersion[i]).sqrt();
+            // trimmed: a window beyond the bound says nothing of the usual variance (clipping it
+            // instead would let a long rise inflate the variance hour after hour)
+            let e = ((xs + 0.5) / (ms + 0.5)).ln();
+            if e.abs() > HUBER * sd {
+                continue;
+            }
+            self.dispersion_seen[i] = self.dispersion_seen[i].saturating_add(1);
+            self.dispersion[i] = ((1.0 - a) * self.dispersion[i]
+                + a * (e * e / TRIMMED_SHARE - inv))
+                .max(MIN_DISPERSION);
+        }
+        let z = self.deviations(&w);
+        let now = (hour + 1) * 3600;
+        let reminder = cfg.reminder.as_secs() as i64;
+        let warm = self.warmed_up(now, cfg);
+        let below: Vec<f64> = z.iter().map(|v| -v).collect();
+        let ok: Vec<bool> = w
+            .iter()
+            .map(|&(_, m)| m >= cfg.volume_drop.min_count as f64)
+            .collect();
+        if let Some((i, rem)) = self.drops.step(
+            &below,
+            &ok,
+            warm && cfg.volume_drop.enabled,
+            now,
             reminder,
-        )
+            &cfg.volume_drop,
+        ) {
+            out.push(VolumeStep {
+                drop: true,
+                reminder: rem,
+                hours: scales[i],
+                at: now,
+                count: w[i].0,
+                expected: w[i].1,
+                z: z[i],
+            });
+        }
+        let ok = vec![false; z.len()];
+        self.spikes
+            .step(&z, &ok, false, now, reminder, &cfg.volume_spike);
+    }
+
+    fn warmed_up(&self, now: i64, cfg: &AlertsConfig) -> bool {
+        self.started
+            .is_some_and(|s| now - s * 3600 >= cfg.warmup.as_secs() as i64)
+    }
+
+    /// Counts one mention at `secs` (event time); gives what it sets off.
+    fn observe(&mut self, secs: i64, cfg: &AlertsConfig) -> Vec<VolumeStep> {
+        let scales = Self::scales(cfg);
+        self.ensure_shape(scales.len());
+        let mut out = Vec::new();
+        let hour = secs.div_euclid(3600);
+        match self.hour {
+            None => {
+                self.hour = Some(hour);
+                self.started = Some(hour);
+            }
+            Some(h) if hour > h => {
+                let gap = hour - h;
+                if gap > MAX_REPLAYED_TICKS {
+                    // a long silence: the windows are empty, the learnt profile stays
+                    self.past.clear();
+                    self.current = 0.0;
+                    self.hour = Some(hour);
+                    self.spikes.open = None;
+                    self.drops.open = None;
+                } else {
+                    for _ in 0..gap {
+                        self.close_hour(&scales, cfg, &mut out);
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.current += 1.0;
+        let Some(h) = self.hour else { return out };
+        let fraction = ((secs - h * 3600) as f64 / 3600.0).clamp(0.0, 1.0);
+        let mut w = Vec::with_capacity(scales.len());
+        self.windows(&scales, fraction, &mut w);
+        let z = self.deviations(&w);
+        let ok: Vec<bool> = w
+            .iter()
+            .map(|&(x, _)| x >= cfg.volume_spike.min_count as f64)
+            .collect();
+        let warm = self.warmed_up(secs, cfg);
+        if let Some((i, rem)) = self.spikes.step(
+            &z,
+            &ok,
+            warm && cfg.volume_spike.enabled,
+            secs,
+            cfg.reminder.as_secs() as i64,
+            &cfg.volume_spike,
+        ) {
+            out.push(VolumeStep {
+                drop: false,
+                reminder: rem,
+                hours: scales[i],
+                at: secs,
+                count: w[i].0,
+                expected: w[i].1,
+                z: z[i],
+            });
+        }
+        out
     }
 }
 
@@ -909,11 +1409,11 @@ impl WatchDetectors {
         let cfg = &watch.alerts;
         let mut out = self.emerging.observe(obs, cfg, &watch.name);
         for (brand, label) in obs.brands {
-            if watch.brands.iter().any(|b| &b.id == brand) {
+            if let Some(b) = watch.brands.iter().find(|b| &b.id == brand) {
                 out.extend(self.brands.entry(brand.clone()).or_default().observe(
                     obs,
                     *label,
-                    brand,
+                    (brand, &b.name),
                     cfg,
                     &watch.name,
                 ));
@@ -1079,5 +1579,272 @@ mod tests {
         let back = Emerging::from_bytes(&s.det.to_bytes()).unwrap();
         assert_eq!(back.held_terms(), s.det.held_terms());
         assert_eq!(back.cells.len(), ROWS * WIDTH);
+    }
+
+    /// A deterministic Poisson draw of mean `mean` (inversion on a hashed uniform).
+    fn poisson(mean: f64, seed: u64) -> u64 {
+        let u =
+            (xxhash_rust::xxh3::xxh3_64(&seed.to_le_bytes()) >> 11) as f64 / (1u64 << 53) as f64;
+        let (mut k, mut p) = (0u64, (-mean).exp());
+        let mut c = p;
+        while u > c && k < 10_000 {
+            k += 1;
+            p *= mean / k as f64;
+            c += p;
+        }
+        k
+    }
+
+    /// A brand's volume fed hour by hour: `rate(hour)` mentions on average, spread over it,
+    /// plus `extra(hour)` more in its first half; gives the steps raised.
+    fn volume_run(
+        cfg: &AlertsConfig,
+        hours: i64,
+        rate: impl Fn(i64) -> f64,
+        extra: impl Fn(i64) -> u64,
+    ) -> Vec<VolumeStep> {
+        volume_run_with(cfg, hours, rate, extra).0
+    }
+
+    fn volume_run_with(
+        cfg: &AlertsConfig,
+        hours: i64,
+        rate: impl Fn(i64) -> f64,
+        extra: impl Fn(i64) -> u64,
+    ) -> (Vec<VolumeStep>, Volume) {
+        let mut v = Volume::default();
+        let mut out = Vec::new();
+        for h in 0..hours {
+            let n = poisson(rate(h), h as u64 + 7);
+            let e = extra(h);
+            let start = t0() + h * 3600;
+            for k in 0..n {
+                out.extend(v.observe(start + (k * 3600 / n.max(1)) as i64, cfg));
+            }
+            for k in 0..e {
+                out.extend(v.observe(start + 60 + (k * 1800 / e.max(1)) as i64, cfg));
+            }
+        }
+        (out, v)
+    }
+
+    fn spikes(steps: &[VolumeStep]) -> Vec<&VolumeStep> {
+        steps.iter().filter(|s| !s.drop).collect()
+    }
+
+    #[test]
+    fn an_hour_burst_is_seen_at_the_hour_scale_and_nothing_else() {
+        let cfg = AlertsConfig::default();
+        let burst = 8 * 24 + 14;
+        let steps = volume_run(&cfg, 12 * 24, |_| 20.0, |h| if h == burst { 60 } else { 0 });
+        assert_eq!(steps.len(), 1, "{steps:#?}");
+        let s = steps[0];
+        assert!(!s.drop && !s.reminder && s.hours == 1, "{s:?}");
+        assert!(
+            s.at >= t0() + burst * 3600 && s.at < t0() + (burst + 1) * 3600,
+            "{s:?}"
+        );
+        assert!(s.count > 2.0 * s.expected, "{s:?}");
+    }
+
+    #[test]
+    fn a_three_day_drift_is_seen_at_a_long_scale() {
+        let cfg = AlertsConfig::default();
+        let from = 8 * 24;
+        // from 20 mentions an hour to 30 over three days: never a burst of hours
+        let steps = volume_run(
+            &cfg,
+            from + 72,
+            |h| 20.0 * (1.0 + 0.5 * ((h - from).max(0) as f64 / 72.0)),
+            |_| 0,
+        );
+        let up = spikes(&steps);
+        assert!(!up.is_empty(), "drift not seen: {steps:#?}");
+        assert!(
+            up.iter().all(|s| s.at >= t0() + from * 3600),
+            "raised before the drift: {up:#?}"
+        );
+        assert!(up[0].hours >= 24, "{up:#?}");
+        assert_eq!(up.len(), 1, "one drift, one alert: {up:#?}");
+    }
+
+    #[test]
+    fn a_weekend_bump_is_seen_against_the_weekend_baseline() {
+        // t0 is a Monday: days 5 and 6 of each week (Saturday, Sunday) are quiet
+        let weekend = |h: i64| matches!((h / 24).rem_euclid(7), 5 | 6);
+        assert_eq!(hour_of_week(t0().div_euclid(3600)), 0, "t0 is a Monday");
+        let mut cfg = AlertsConfig::default();
+        cfg.volume_drop.enabled = false;
+        // a Saturday of the sixth week, 10:00 to 16:00: twice the weekend's level, still well
+        // under a weekday's
+        let bump = (5 * 7 + 5) * 24 + 10;
+        let (steps, v) = volume_run_with(
+            &cfg,
+            6 * 7 * 24,
+            |h| {
+                if (bump..bump + 6).contains(&h) {
+                    20.0
+                } else if weekend(h) {
+                    8.0
+                } else {
+                    40.0
+                }
+            },
+            |_| 0,
+        );
+        assert!(
+            v.dow[5] < v.dow[0] - 1.0,
+            "the weekend low is learnt: {:?}",
+            v.dow
+        );
+        // once the weeks are learnt, the bump is the only rise
+        let late: Vec<&VolumeStep> = spikes(&steps)
+            .into_iter()
+            .filter(|s| s.at >= t0() + 3 * 7 * 86400)
+            .collect();
+        assert_eq!(late.len(), 1, "{late:#?}");
+        assert!(
+            late[0].at >= t0() + bump * 3600 && late[0].at < t0() + (bump + 6) * 3600,
+            "{late:#?}"
+        );
+    }
+
+    #[test]
+    fn two_rises_back_to_back_are_two_alerts() {
+        let cfg = AlertsConfig::default();
+        let (a, b) = (8 * 24 + 9, 8 * 24 + 15);
+        let steps = volume_run(
+            &cfg,
+            10 * 24,
+            |_| 20.0,
+            |h| if h == a || h == b { 60 } else { 0 },
+        );
+        let up = spikes(&steps);
+        assert_eq!(up.len(), 2, "{up:#?}");
+        assert!(up.iter().all(|s| !s.reminder));
+        assert!(up[0].at < t0() + (a + 1) * 3600 && up[1].at >= t0() + b * 3600);
+    }
+
+    #[test]
+    fn a_sudden_silence_is_a_drop() {
+        let cfg = AlertsConfig::default();
+        let (from, to) = (8 * 24 + 6, 8 * 24 + 14);
+        let steps = volume_run(
+            &cfg,
+            10 * 24,
+            |h| if (from..to).contains(&h) { 0.0 } else { 50.0 },
+            |_| 0,
+        );
+        assert_eq!(steps.len(), 1, "{steps:#?}");
+        let s = steps[0];
+        assert!(s.drop && s.count == 0.0 && s.z < 0.0, "{s:?}");
+        assert!(
+            s.at > t0() + from * 3600 && s.at <= t0() + to * 3600,
+            "{s:?}"
+        );
+        let mut off = cfg.clone();
+        off.volume_drop.enabled = false;
+        let quiet = volume_run(
+            &off,
+            10 * 24,
+            |h| if (from..to).contains(&h) { 0.0 } else { 50.0 },
+            |_| 0,
+        );
+        assert!(quiet.is_empty(), "{quiet:#?}");
+    }
+
+    #[test]
+    fn flat_series_stay_silent_at_every_volume() {
+        let cfg = AlertsConfig::default();
+        for rate in [0.3, 5.0, 200.0] {
+            let steps = volume_run(&cfg, 30 * 24, |_| rate, |_| 0);
+            assert!(steps.is_empty(), "rate {rate}: {steps:#?}");
+        }
+    }
+
+    #[test]
+    fn a_new_brand_is_watched_after_a_day() {
+        let cfg = AlertsConfig::default();
+        let burst = 30;
+        let steps = volume_run(&cfg, 3 * 24, |_| 10.0, |h| if h == burst { 50 } else { 0 });
+        assert_eq!(spikes(&steps).len(), 1, "{steps:#?}");
+        assert!(steps[0].at >= t0() + burst * 3600);
+    }
+
+    #[test]
+    fn a_flat_stream_of_many_terms_stays_silent_however_its_volume_moves() {
+        // every post names the brand among everyday words whose shares never change; the
+        // volume of posts itself triples on some days
+        const N: &[&str] = &[
+            "ticker", "desk", "note", "chart", "column", "table", "page", "item", "entry", "panel",
+            "board", "sector", "filing", "memo", "summary", "quote", "feed", "thread",
+        ];
+        const V: &[&str] = &[
+            "listed", "filed", "noted", "posted", "logged", "tagged", "shown",
+        ];
+        const P: &[&str] = &["Boston", "Denver", "Austin", "Chicago", "Seattle", "Dallas"];
+        let mut s = Sim::new();
+        let mut i = 0u64;
+        for day in 0..24i64 {
+            let n = if day % 6 == 5 { 900 } else { 300 };
+            for k in 0..n {
+                i += 1;
+                let h = xxhash_rust::xxh3::xxh3_64(&i.to_le_bytes()) as usize;
+                let text = format!(
+                    "the {} of Acme was {} in {} today, and the {} is ref {i}",
+                    N[h % N.len()],
+                    V[(h >> 8) % V.len()],
+                    P[(h >> 16) % P.len()],
+                    N[(h >> 24) % N.len()]
+                );
+                s.doc(t0() + day * 86400 + k * 86400 / n, &text);
+            }
+        }
+        assert!(s.alerts.is_empty(), "{:#?}", s.alerts);
+    }
+
+    #[test]
+    fn volume_alerts_name_the_brand_and_say_their_scale() {
+        let watch = crate::config::parse_watch(
+            std::path::Path::new("w.toml"),
+            "name = \"w\"\n[[brands]]\nid = \"acme\"\nname = \"Acme Corp\"\naliases = [\"Acme\"]\n",
+            None,
+        )
+        .0
+        .unwrap();
+        let mut d = WatchDetectors::default();
+        let brands = [("acme".to_string(), Label::Neutral)];
+        let mut out = Vec::new();
+        let mut n = 0u64;
+        for h in 0..(4 * 24) {
+            let k = if h == 3 * 24 + 5 { 80 } else { 10 };
+            for j in 0..k {
+                n += 1;
+                let url = format!("https://e.example/{n}");
+                let obs = Observation {
+                    url: &url,
+                    at: DateTime::from_timestamp(t0() + h * 3600 + j * 3600 / k, 0).unwrap(),
+                    content_hash: n,
+                    terms: &[],
+                    brands: &brands,
+                };
+                out.extend(d.observe(&obs, &watch));
+            }
+        }
+        let spikes: Vec<&Alert> = out
+            .iter()
+            .filter(|a| a.kind == AlertKind::VolumeSpike)
+            .collect();
+        assert_eq!(spikes.len(), 1, "{out:#?}");
+        let a = spikes[0];
+        assert_eq!(a.brand.as_deref(), Some("acme"));
+        assert!(
+            a.message.starts_with("Acme Corp mentioned in"),
+            "{}",
+            a.message
+        );
+        assert!(a.summary().contains("Acme Corp"), "{}", a.summary());
+        assert_eq!(a.scale.as_deref(), Some("1h"));
+        assert!(a.baseline.is_some_and(|b| b < 25.0), "{a:?}");
     }
 }

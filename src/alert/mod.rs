@@ -22,8 +22,10 @@ pub enum AlertKind {
     Emerging,
     /// A brand's negative share rising above its own baseline.
     SentimentShift,
-    /// A brand's mentions rising far above their baseline.
+    /// A brand's mentions rising far above their seasonal baseline.
     VolumeSpike,
+    /// A brand that is always talked about falling silent.
+    VolumeDrop,
 }
 
 impl AlertKind {
@@ -32,6 +34,7 @@ impl AlertKind {
             AlertKind::Emerging => "emerging",
             AlertKind::SentimentShift => "sentiment_shift",
             AlertKind::VolumeSpike => "volume_spike",
+            AlertKind::VolumeDrop => "volume_drop",
         }
     }
 }
@@ -43,6 +46,9 @@ pub struct Alert {
     pub watch: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
+    /// The brand as people call it (its `name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_name: Option<String>,
     /// The rising terms, or the terms that drove the shift.
     pub terms: Vec<String>,
     /// Event time of the document that set it off.
@@ -57,6 +63,14 @@ pub struct Alert {
     /// A reminder of an event already alerted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reminder: bool,
+    /// Volume alerts: the time scale of the window (`1h`, `24h`, `3d`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<String>,
+    /// Volume alerts: documents in the window, and what the baseline expected there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
     /// Stable identity: same event, same id, however often it is replayed.
     pub id: String,
     /// A rewrite of an alert already raised (terms joined its event): recorded, not delivered.
@@ -106,12 +120,16 @@ impl Alert {
             kind,
             watch: watch.to_string(),
             brand,
+            brand_name: None,
             terms,
             at,
             score,
             evidence,
             message,
             reminder,
+            scale: None,
+            count: None,
+            baseline: None,
             id,
             update: false,
         }
@@ -140,7 +158,8 @@ impl Alert {
 
     /// A line for people: kind, when, what, why.
     pub fn summary(&self) -> String {
-        let what = match (self.kind, &self.brand) {
+        let brand = self.brand_name.as_ref().or(self.brand.as_ref());
+        let what = match (self.kind, brand) {
             (AlertKind::Emerging, _) => format!(
                 "emerging: {}",
                 self.terms
@@ -152,6 +171,7 @@ impl Alert {
             ),
             (AlertKind::SentimentShift, Some(b)) => format!("sentiment shift on {b}"),
             (AlertKind::VolumeSpike, Some(b)) => format!("volume spike on {b}"),
+            (AlertKind::VolumeDrop, Some(b)) => format!("volume drop on {b}"),
             (k, None) => k.as_str().to_string(),
         };
         format!("{}{what}", if self.reminder { "reminder — " } else { "" })

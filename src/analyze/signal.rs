@@ -14,6 +14,9 @@ pub struct Term {
     pub text: String,
     /// Number of content words (1 to 3).
     pub words: u8,
+    /// For a phrase, the key of each of its words alone (0 past `words`); for a word, its own
+    /// key first.
+    pub parts: [u64; 3],
 }
 
 /// Most terms taken from one document (long pages would otherwise dominate).
@@ -443,6 +446,14 @@ pub fn extract_terms(a: &Analyzed<'_>) -> Vec<Term> {
         }
         let key = hasher.digest();
         if seen.insert(key) {
+            let mut parts = [0u64; 3];
+            if idx.len() == 1 {
+                parts[0] = key;
+            } else {
+                for (p, &i) in parts.iter_mut().zip(idx) {
+                    *p = xxhash_rust::xxh3::xxh3_64(a.stems[i].as_bytes());
+                }
+            }
             let start = a.tokens[idx[0]].start;
             let end = a.tokens[*idx.last().expect("non-empty")].end;
             let mut text = String::with_capacity(end - start);
@@ -457,6 +468,7 @@ pub fn extract_terms(a: &Analyzed<'_>) -> Vec<Term> {
                 key,
                 text,
                 words: idx.len() as u8,
+                parts,
             });
         }
     };
@@ -512,6 +524,19 @@ mod tests {
         let joined = format!("{} {} {}", a.stems[0], a.stems[1], a.stems[2]);
         assert_eq!(phrase.key, xxhash_rust::xxh3::xxh3_64(joined.as_bytes()));
         assert_eq!(phrase.text, "mobile data down");
+    }
+
+    #[test]
+    fn a_phrase_knows_the_keys_of_its_words() {
+        let terms = extract_terms(&Analyzed::new("Mobile data down", Lang::En));
+        let word = |w: &str| terms.iter().find(|t| t.text == w).unwrap().key;
+        let phrase = terms.iter().find(|t| t.words == 3).unwrap();
+        assert_eq!(
+            phrase.parts,
+            [word("mobile"), word("data"), word("down")],
+            "{terms:?}"
+        );
+        assert_eq!(terms[0].parts, [terms[0].key, 0, 0]);
     }
 
     #[test]

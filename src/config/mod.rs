@@ -189,7 +189,7 @@ pub enum Channel {
     Email,
 }
 
-/// Thresholds of one detector.
+/// Thresholds of one detector (`[alerts.sentiment_shift]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DetectorConfig {
     pub enabled: bool,
@@ -199,15 +199,63 @@ pub struct DetectorConfig {
     pub min_count: u32,
 }
 
+/// `[alerts.emerging]`: terms and short phrases rising above their own baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EmergingConfig {
+    pub enabled: bool,
+    /// Deviations above its own baseline a single term must reach. Thousands of terms are
+    /// tested at once, so the bar each must clear grows with their number `m`:
+    /// `sqrt(threshold² + 2 ln m)` (a Bonferroni bound on the normal tail), about 6 for
+    /// 20,000 terms at the default 4.
+    pub threshold: f64,
+    /// Least number of documents carrying the term over the last day.
+    pub min_count: u32,
+    /// Least ratio of that count to what the term's baseline expects (a term already common
+    /// must at least triple).
+    pub min_ratio: f64,
+    /// A word carried by at least this share of documents is common.
+    pub common_share: f64,
+    /// A phrase made only of common words (a brand name with everyday words around it) must
+    /// clear this many times the bar of other terms.
+    pub common_factor: f64,
+}
+
+/// `[alerts.volume_spike]` and `[alerts.volume_drop]`: a brand's mentions against what is usual
+/// for it at that hour of the day and day of the week, over each of `[alerts] scales`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VolumeConfig {
+    pub enabled: bool,
+    /// Statistical weight of the rise (or fall) in deviations: the signed root of the Poisson
+    /// likelihood ratio of the count against the seasonal baseline, divided by the brand's own
+    /// extra variance at that scale (learnt robustly), so a rise is judged at the brand's own
+    /// volume, not by a fixed ratio.
+    pub threshold: f64,
+    /// Spikes: least documents in the window. Drops: least documents the baseline expects in
+    /// the window (a quiet brand falling silent says nothing).
+    pub min_count: u32,
+    /// An event ends when the scale that opened it, and every shorter one, fall below this many
+    /// deviations; a rise after that is a new alert.
+    pub close: f64,
+}
+
 /// `[alerts]`: on by default, with defaults that work; these tune them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertsConfig {
     pub channels: Vec<Channel>,
-    /// After an alert, at most one reminder per this long while the event lasts.
+    /// After an alert, at most one reminder per this long while the event lasts. Reminders are
+    /// marked `reminder` and are not new alerts.
     pub reminder: Duration,
-    pub emerging: DetectorConfig,
+    /// Event time during which a new brand's baselines are learnt and its volume raises nothing
+    /// (it starts from a Poisson prior with no season).
+    pub warmup: Duration,
+    /// Time scales at which volumes are watched at once, shortest first (whole hours, 1h to
+    /// 14d): the last so many hours and the current one, against the seasonal baseline.
+    pub scales: Vec<Duration>,
+    pub emerging: EmergingConfig,
     pub sentiment_shift: DetectorConfig,
-    pub volume_spike: DetectorConfig,
+    pub volume_spike: VolumeConfig,
+    /// Sudden silence of a brand that is always talked about (a dead source, a blocked account).
+    pub volume_drop: VolumeConfig,
 }
 
 impl Default for AlertsConfig {
@@ -215,20 +263,35 @@ impl Default for AlertsConfig {
         AlertsConfig {
             channels: vec![Channel::Log],
             reminder: Duration::from_secs(24 * 3600),
-            emerging: DetectorConfig {
+            warmup: Duration::from_secs(24 * 3600),
+            scales: [1, 4, 24, 72]
+                .into_iter()
+                .map(|h| Duration::from_secs(h * 3600))
+                .collect(),
+            emerging: EmergingConfig {
                 enabled: true,
                 threshold: 4.0,
                 min_count: 8,
+                min_ratio: 3.0,
+                common_share: 0.01,
+                common_factor: 1.5,
             },
             sentiment_shift: DetectorConfig {
                 enabled: true,
                 threshold: 6.5,
                 min_count: 10,
             },
-            volume_spike: DetectorConfig {
+            volume_spike: VolumeConfig {
+                enabled: true,
+                threshold: 5.0,
+                min_count: 5,
+                close: 2.0,
+            },
+            volume_drop: VolumeConfig {
                 enabled: true,
                 threshold: 6.0,
-                min_count: 15,
+                min_count: 20,
+                close: 2.0,
             },
         }
     }
@@ -811,10 +874,83 @@ pub fn parse_watch(
         if let Some(d) = ar.duration(&mut r, "reminder") {
             alerts.reminder = d;
         }
+        if let Some(d) = ar.duration(&mut r, "warmup") {
+            alerts.warmup = d;
+        }
+        if ar.table.contains_key("scales") {
+            let span = ar.span("scales");
+            let mut scales = Vec::new();
+            let written = ar.strings(&mut r, "scales");
+            let none_written = written.is_empty();
+            for (k, s) in written.into_iter().enumerate() {
+                match parse_duration(&s) {
+                    Ok(d)
+                        if d.as_secs().is_multiple_of(3600)
+                            && (1..=14 * 24).contains(&(d.as_secs() / 3600)) =>
+                    {
+                        scales.push(d)
+                    }
+                    Ok(_) => r.error(
+                        span.clone(),
+                        format!("alerts.scales[{k}]"),
+                        format!("{s:?}: expected whole hours from 1h to 14d"),
+                    ),
+                    Err(e) => r.error(span.clone(), format!("alerts.scales[{k}]"), e),
+                }
+            }
+            scales.sort();
+            scales.dedup();
+            // (an empty list is the mistake; invalid entries were reported one by one)
+            if none_written {
+                r.error(
+                    span,
+                    "alerts.scales",
+                    "expected at least one time scale, such as [\"1h\", \"24h\"]",
+                );
+            } else if !scales.is_empty() {
+                alerts.scales = scales;
+            }
+        }
+        if let Some(dt) = ar.sub_table(&mut r, "emerging") {
+            let det = &mut alerts.emerging;
+            let mut dr = r.table(&dt, "alerts.emerging");
+            if let Some(b) = dr.bool(&mut r, "enabled") {
+                det.enabled = b;
+            }
+            if let Some(x) = dr.float(&mut r, "threshold", 0.5, 100.0) {
+                det.threshold = x;
+            }
+            if let Some(n) = dr.integer(&mut r, "min_count", 1, 1_000_000) {
+                det.min_count = n as u32;
+            }
+            if let Some(x) = dr.float(&mut r, "min_ratio", 1.0, 100.0) {
+                det.min_ratio = x;
+            }
+            if let Some(x) = dr.float(&mut r, "common_share", 0.0, 1.0) {
+                det.common_share = x;
+            }
+            if let Some(x) = dr.float(&mut r, "common_factor", 1.0, 10.0) {
+                det.common_factor = x;
+            }
+            dr.finish(&mut r);
+        }
+        if let Some(dt) = ar.sub_table(&mut r, "sentiment_shift") {
+            let det = &mut alerts.sentiment_shift;
+            let mut dr = r.table(&dt, "alerts.sentiment_shift");
+            if let Some(b) = dr.bool(&mut r, "enabled") {
+                det.enabled = b;
+            }
+            if let Some(x) = dr.float(&mut r, "threshold", 0.5, 100.0) {
+                det.threshold = x;
+            }
+            if let Some(n) = dr.integer(&mut r, "min_count", 1, 1_000_000) {
+                det.min_count = n as u32;
+            }
+            dr.finish(&mut r);
+        }
         for (key, det) in [
-            ("emerging", &mut alerts.emerging),
-            ("sentiment_shift", &mut alerts.sentiment_shift),
             ("volume_spike", &mut alerts.volume_spike),
+            ("volume_drop", &mut alerts.volume_drop),
         ] {
             if let Some(dt) = ar.sub_table(&mut r, key) {
                 let mut dr = r.table(&dt, format!("alerts.{key}"));
@@ -826,6 +962,9 @@ pub fn parse_watch(
                 }
                 if let Some(n) = dr.integer(&mut r, "min_count", 1, 1_000_000) {
                     det.min_count = n as u32;
+                }
+                if let Some(x) = dr.float(&mut r, "close", 0.0, 100.0) {
+                    det.close = x;
                 }
                 dr.finish(&mut r);
             }
@@ -1047,5 +1186,25 @@ channels = ["log"]
             "{}",
             errs[1]
         );
+    }
+
+    #[test]
+    fn alert_settings_are_read_and_checked() {
+        let src = "name = \"w\"\n[alerts]\nwarmup = \"2d\"\nscales = [\"72h\", \"1h\", \"6h\"]\n[alerts.volume_spike]\nthreshold = 7\nclose = 1.5\n[alerts.volume_drop]\nenabled = false\n[alerts.emerging]\ncommon_factor = 2\nmin_ratio = 4\n";
+        let (w, errs) = parse_watch(Path::new("w.toml"), src, None);
+        assert!(errs.is_empty(), "{errs:?}");
+        let a = w.unwrap().alerts;
+        assert_eq!(a.warmup, Duration::from_secs(2 * 86400));
+        let hours: Vec<u64> = a.scales.iter().map(|d| d.as_secs() / 3600).collect();
+        assert_eq!(hours, [1, 6, 72]);
+        assert_eq!((a.volume_spike.threshold, a.volume_spike.close), (7.0, 1.5));
+        assert!(!a.volume_drop.enabled && a.volume_spike.enabled);
+        assert_eq!((a.emerging.common_factor, a.emerging.min_ratio), (2.0, 4.0));
+        let bad =
+            "name = \"w\"\n[alerts]\nscales = [\"90m\"]\n[alerts.volume_spike]\nclosing = 2\n";
+        let (_, errs) = parse_watch(Path::new("w.toml"), bad, None);
+        assert_eq!(errs.len(), 2, "{errs:#?}");
+        assert!(errs[0].message.contains("whole hours"), "{}", errs[0]);
+        assert_eq!(errs[1].line, 5, "{errs:#?}");
     }
 }
