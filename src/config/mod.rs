@@ -241,6 +241,10 @@ pub struct Watch {
     /// Source ids or tags; empty = every source.
     pub sources: Vec<String>,
     pub brands: Vec<Brand>,
+    /// `languages = ["fr", "en"]`: the languages this watch's posts are written in. Language
+    /// detection holds them more likely than others (decisive on a few words, not on a
+    /// sentence). Absent in every watch: French and English.
+    pub languages: Vec<Lang>,
     pub topics: Vec<Topic>,
     pub digest: DigestConfig,
     pub alerts: AlertsConfig,
@@ -630,6 +634,21 @@ pub fn parse_watch(
             }
         }
     }
+    let mut languages = Vec::new();
+    for code in top.strings(&mut r, "languages") {
+        match Lang::from_code(&code) {
+            Some(l) if !languages.contains(&l) => languages.push(l),
+            Some(_) => {}
+            None => {
+                let span = top.span("languages");
+                r.error(
+                    span,
+                    "languages",
+                    format!("unknown language {code:?}: expected codes such as \"fr\" or \"en\""),
+                );
+            }
+        }
+    }
     let mut brands = Vec::new();
     let mut brand_ids = BTreeSet::new();
     match top.get("brands") {
@@ -794,6 +813,7 @@ pub fn parse_watch(
         path: path.to_path_buf(),
         sources,
         brands,
+        languages,
         topics,
         digest,
         alerts,
