@@ -1012,6 +1012,25 @@ channels = ["log"]
     }
 
     #[test]
+    fn watch_languages_are_codes() {
+        let (w, errs) = parse_watch(
+            Path::new("w.toml"),
+            "languages = [\"fr\", \"en-GB\"]\n",
+            None,
+        );
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(w.unwrap().languages, [Lang::Fr, Lang::En]);
+        let (_, errs) = parse_watch(
+            Path::new("w.toml"),
+            "name = \"w\"\nlanguages = [\"fr\", \"xx\"]\n",
+            None,
+        );
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].line, 2);
+        assert!(errs[0].message.contains("\"xx\""), "{}", errs[0]);
+    }
+
+    #[test]
     fn watch_errors_point_at_lines() {
         let src = "name = \"w\"\nsources = [\"nowhere\"]\n[[brands]]\nid = \"b\"\nalias = [\"B\"]\n[digest]\nat = \"25:00\"\ntimezone = \"Mars/Olympus\"\n[[topics]]\nid = \"t\"\nquery = \"(a OR\"\n";
         let known: BTreeSet<&str> = ["news"].into_iter().collect();
