@@ -832,6 +832,14 @@ mod tests {
     }
 
     #[test]
+    fn names_and_counting_words_are_neutral() {
+        let lx = lexicons();
+        for w in ["amazon", "number"] {
+            assert_eq!(lx.en.word(w).map(|e| e.valence), Some(0.0), "{w}");
+        }
+    }
+
+    #[test]
     fn expressions_match_the_longest_first() {
         let lx = lexicons();
         let toks = text::tokenize("ce n'est pas du tout bon");

@@ -18,6 +18,7 @@ pub mod text;
 use crate::config::{Config, Watch};
 use crate::doc::Analysis;
 use lang::Lang;
+use langid::LangPriors;
 use mention::MentionMatcher;
 use query::Query;
 use text::Analyzed;
@@ -25,6 +26,8 @@ use text::Analyzed;
 /// Everything needed to analyse texts for a set of watches. Cheap to share between threads.
 #[derive(Debug, Clone, Default)]
 pub struct Analyzer {
+    /// What language detection knows before reading: the watches' languages, their brands.
+    priors: LangPriors,
     mentions: MentionMatcher,
     /// `(watch/topic, query)`.
     topics: Vec<(String, Query)>,
@@ -45,13 +48,31 @@ impl Analyzer {
                     .map(move |t| (format!("{}/{}", w.name, t.id), t.query.clone()))
             })
             .collect();
-        Analyzer { mentions, topics }
+        let names = watches
+            .iter()
+            .flat_map(|w| w.brands.iter())
+            .flat_map(|b| b.aliases.iter().chain(&b.ambiguous))
+            .map(String::as_str);
+        let languages: Vec<Lang> = watches
+            .iter()
+            .flat_map(|w| w.languages.iter().copied())
+            .collect();
+        let priors = if languages.is_empty() {
+            LangPriors::new([Lang::Fr, Lang::En], names)
+        } else {
+            LangPriors::new(languages, names)
+        };
+        Analyzer {
+            priors,
+            mentions,
+            topics,
+        }
     }
 
     /// Analyses one text. `hint` is the language announced by the source, used when the text
     /// is too short to tell.
     pub fn analyze<'a>(&self, text: &'a str, hint: Option<Lang>) -> (Analysis, Analyzed<'a>) {
-        let (doc, detected) = Analyzed::detect(text, hint);
+        let (doc, detected) = Analyzed::detect_with(text, hint, &self.priors);
         let analysis = self.analyze_tokens(&doc, detected.confidence);
         (analysis, doc)
     }

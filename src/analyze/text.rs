@@ -339,10 +339,17 @@ impl Stemmers {
                 let mut lower = original
                     .to_lowercase()
                     .replace(['\u{2019}', '\u{02BC}'], "'");
-                if lang == Lang::Fr {
+                let stem = if lang == Lang::Fr {
+                    if let Some(lemma) = french_lemma(&lower) {
+                        lower = lemma.to_string();
+                    }
                     french_singular(&mut lower);
-                }
-                let stem = fold(&s.stem(&lower));
+                    let mut stem = s.stem(&lower).into_owned();
+                    french_verb_stem(&mut stem);
+                    fold(&stem)
+                } else {
+                    fold(&s.stem(&lower))
+                };
                 let mut cache = self.cache.borrow_mut();
                 let i = match cache.iter().position(|(l, _)| *l == lang) {
                     Some(i) => i,
@@ -374,6 +381,39 @@ fn french_singular(w: &mut String) {
             w.pop();
         }
     }
+}
+
+/// Verbs in `-dre` (attendre, répondre, rendre, perdre, vendre, prendre): the stemmer keeps
+/// the `r` of the infinitive (`attendr`) and the `u` of the participle (`attendu`) where the
+/// other forms give `attend`. Both are dropped so that every form of the verb meets.
+fn french_verb_stem(stem: &mut String) {
+    if stem.chars().count() >= 5 && (stem.ends_with("dr") || stem.ends_with("du")) {
+        stem.pop();
+    }
+}
+
+/// Irregular French forms whose stem shares nothing with their infinitive's: the infinitive
+/// stands for them (lowercase, accents kept). The participles and present forms of the verbs
+/// customers write most.
+fn french_lemma(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "reçu" | "reçue" | "reçus" | "reçues" | "reçois" | "reçoit" | "reçoivent" | "recu"
+        | "recue" | "recus" | "recues" => "recevoir",
+        "pris" | "prise" | "prises" | "prennent" | "prenons" | "prenez" => "prendre",
+        "venu" | "venue" | "venus" | "venues" | "viens" | "vient" | "viennent" => "venir",
+        "revenu" | "revenue" | "revenus" | "revenues" | "reviens" | "revient" | "reviennent" => {
+            "revenir"
+        }
+        "tenu" | "tenue" | "tenus" | "tenues" | "tiens" | "tient" | "tiennent" => "tenir",
+        "obtenu" | "obtenue" | "obtenus" | "obtenues" | "obtiens" | "obtient" | "obtiennent" => {
+            "obtenir"
+        }
+        "promis" | "promise" | "promises" | "promet" | "promets" | "promettent" => "promettre",
+        "mis" | "mise" | "mises" | "mets" | "met" | "mettent" => "mettre",
+        "remis" | "remise" | "remises" | "remet" | "remets" => "remettre",
+        "résolu" | "résolue" | "résolus" | "résolues" | "résous" | "résout" => "résoudre",
+        _ => return None,
+    })
 }
 
 fn algorithm(lang: Lang) -> Option<Algorithm> {
@@ -543,6 +583,25 @@ mod tests {
         assert_eq!(st("forfaits"), st("forfait"));
         assert_eq!(st("factures"), st("facture"));
         assert_ne!(st("fois"), st("foi"));
+        // verb forms meet their infinitive
+        for form in [
+            "attends",
+            "attend",
+            "attendu",
+            "attendue",
+            "attendez",
+            "attendait",
+        ] {
+            assert_eq!(st(form), st("attendre"), "{form}");
+        }
+        for form in ["répondu", "réponds", "répond"] {
+            assert_eq!(st(form), st("répondre"), "{form}");
+        }
+        for form in ["reçu", "reçue", "reçois"] {
+            assert_eq!(st(form), st("recevoir"), "{form}");
+        }
+        assert_eq!(st("promis"), st("promettre"));
+        assert_eq!(st("remboursé"), st("rembourser"));
         let en = |w: &str| s.stem(Lang::En, w, &fold(w));
         assert_eq!(en("deliveries"), en("delivery"));
     }

@@ -305,6 +305,10 @@ pub struct Watch {
     /// Source ids or tags; empty = every source.
     pub sources: Vec<String>,
     pub brands: Vec<Brand>,
+    /// `languages = ["fr", "en"]`: the languages this watch's posts are written in. Language
+    /// detection holds them more likely than others (decisive on a few words, not on a
+    /// sentence). Absent in every watch: French and English.
+    pub languages: Vec<Lang>,
     pub topics: Vec<Topic>,
     pub digest: DigestConfig,
     pub alerts: AlertsConfig,
@@ -737,6 +741,21 @@ pub fn parse_watch(
             }
         }
     }
+    let mut languages = Vec::new();
+    for code in top.strings(&mut r, "languages") {
+        match Lang::from_code(&code) {
+            Some(l) if !languages.contains(&l) => languages.push(l),
+            Some(_) => {}
+            None => {
+                let span = top.span("languages");
+                r.error(
+                    span,
+                    "languages",
+                    format!("unknown language {code:?}: expected codes such as \"fr\" or \"en\""),
+                );
+            }
+        }
+    }
     let mut brands = Vec::new();
     let mut brand_ids = BTreeSet::new();
     match top.get("brands") {
@@ -977,6 +996,7 @@ pub fn parse_watch(
         path: path.to_path_buf(),
         sources,
         brands,
+        languages,
         topics,
         digest,
         alerts,
@@ -1172,6 +1192,25 @@ channels = ["log"]
         assert!(w.brands[0].case_sensitive);
         assert_eq!(w.digest.timezone, chrono_tz::Europe::Paris);
         assert_eq!(w.topics[0].id, "fibre");
+    }
+
+    #[test]
+    fn watch_languages_are_codes() {
+        let (w, errs) = parse_watch(
+            Path::new("w.toml"),
+            "languages = [\"fr\", \"en-GB\"]\n",
+            None,
+        );
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(w.unwrap().languages, [Lang::Fr, Lang::En]);
+        let (_, errs) = parse_watch(
+            Path::new("w.toml"),
+            "name = \"w\"\nlanguages = [\"fr\", \"xx\"]\n",
+            None,
+        );
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].line, 2);
+        assert!(errs[0].message.contains("\"xx\""), "{}", errs[0]);
     }
 
     #[test]
