@@ -89,17 +89,40 @@ impl Label {
 }
 
 /// A sentiment score in [-1, 1] and its class.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sentiment {
     pub score: f64,
     pub label: Label,
+    /// The spans that weighed most towards the label, strongest first (none for neutral).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub because: Vec<Reason>,
 }
 
 impl Sentiment {
     pub const NEUTRAL: Sentiment = Sentiment {
         score: 0.0,
         label: Label::Neutral,
+        because: Vec::new(),
     };
+
+    /// A score and its label, with no explanation (scores read back from the index).
+    pub fn new(score: f64, label: Label) -> Sentiment {
+        Sentiment {
+            score,
+            label,
+            because: Vec::new(),
+        }
+    }
+}
+
+/// A span of text that weighed in a judgement: its words, byte offsets, and weight (its share
+/// of the model's evidence for the label; larger weighs more).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    pub text: String,
+    pub start: usize,
+    pub end: usize,
+    pub weight: f64,
 }
 
 /// One mention of a brand.
@@ -157,6 +180,9 @@ pub struct Expectation {
     /// Byte offsets of the cue in the analysed text.
     pub start: usize,
     pub end: usize,
+    /// The spans that weighed most towards this kind, strongest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub because: Vec<Reason>,
 }
 
 /// Everything the analyses found in one text.
@@ -189,16 +215,16 @@ impl Analysis {
             .mentions
             .iter()
             .filter(|m| m.brand == brand)
-            .filter_map(|m| m.sentiment.map(|s| s.score))
+            .filter_map(|m| m.sentiment.as_ref().map(|s| s.score))
             .collect();
         if scores.is_empty() {
-            return self.sentiment;
+            return self.sentiment.clone();
         }
         let labels: Vec<Label> = self
             .mentions
             .iter()
             .filter(|m| m.brand == brand)
-            .filter_map(|m| m.sentiment.map(|s| s.label))
+            .filter_map(|m| m.sentiment.as_ref().map(|s| s.label))
             .collect();
         let score = scores.iter().sum::<f64>() / scores.len() as f64;
         // the strongest class among the mentions: one angry sentence makes the mention negative
@@ -211,6 +237,6 @@ impl Analysis {
         } else {
             label_of(score)
         };
-        Sentiment { score, label }
+        Sentiment::new(score, label)
     }
 }

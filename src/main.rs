@@ -10,6 +10,11 @@ use vigie::commands::{self, Failure};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     commands::init_logging(&cli.global);
+    // the trained models are compiled in: a corrupt build says so before reading anything
+    if let Err(e) = vigie::analyze::model::verify_shipped() {
+        eprintln!("error: {e}");
+        return ExitCode::from(1);
+    }
     match commands::run(cli) {
         Ok(code) => code,
         Err(Failure::Config(errors)) => {

@@ -23,9 +23,10 @@ use std::ops::Range;
 use std::sync::LazyLock;
 
 use crate::analyze::cue::{Match, Patterns};
+use crate::analyze::model::{self, Features};
 use crate::analyze::sentiment;
 use crate::analyze::text::{Analyzed, Token, TokenKind};
-use crate::doc::{Expectation, ExpectationKind};
+use crate::doc::{Expectation, ExpectationKind, Reason, Sentiment};
 
 const CUES: &str = include_str!("lexicon/expectation_cues.tsv");
 
@@ -90,11 +91,167 @@ const NEGATIONS: &[&str] = &[
     "didnt", "doesnt", "havent", "hasnt", "wasnt", "isnt", "arent",
 ];
 
-/// The unmet expectations in `doc`, in text order.
+/// The cues found in a text (after negations, vetoes and overlaps) and what the rules alone
+/// make of them.
+pub struct Cues {
+    /// `(kind, weight, pattern index, byte span)` of each cue kept.
+    pub found: Vec<(ExpectationKind, f32, usize, Range<usize>)>,
+    /// The expectations the rules alone see.
+    pub ruled: Vec<Expectation>,
+}
+
+/// The unmet expectations in `doc`, in text order. The trained model decides complaints and
+/// wishes from the words, the cues and what the rules make of them; requests ("still
+/// waiting", "please call me back") are the cues' (no labelled corpus of them exists to learn
+/// from). Each expectation cites the spans that weighed most (`because`).
 pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
+    find_expectations_in(doc, &sentiment::score_sentiment(doc, 0..doc.text.len()))
+}
+
+/// [`find_expectations`] for a text whose sentiment is already known.
+pub fn find_expectations_in(doc: &Analyzed<'_>, tone: &Sentiment) -> Vec<Expectation> {
+    if doc.tokens.is_empty() {
+        return Vec::new();
+    }
+    let cues = find_cues(doc);
+    let f = features(doc, &cues, tone);
+    let m = &model::models().expectation;
+    let logits = m.logits(&f);
+    let mut out = Vec::new();
+    for (head, kind) in HEADS.iter().enumerate() {
+        let p = model::sigmoid(logits[head]);
+        let threshold = m.params.get(head).copied().unwrap_or(0.5);
+        if p < threshold {
+            continue;
+        }
+        let mut direction = vec![0.0; m.outputs];
+        direction[head] = 1.0;
+        let because: Vec<Reason> = m
+            .contributions(&f, &direction)
+            .into_iter()
+            .filter(|(_, c)| *c > 0.0)
+            .take(sentiment::BECAUSE)
+            .map(|(r, c)| reason(doc, r, c))
+            .collect();
+        let before = out.len();
+        out.extend(
+            cues.ruled
+                .iter()
+                .filter(|e| e.kind == *kind)
+                .cloned()
+                .map(|mut e| {
+                    e.because = because.clone();
+                    e
+                }),
+        );
+        if out.len() == before {
+            if let Some(top) = because.first() {
+                out.push(Expectation {
+                    kind: *kind,
+                    cue: top.text.clone(),
+                    start: top.start,
+                    end: top.end,
+                    because,
+                });
+            }
+        }
+    }
+    out.extend(
+        cues.ruled
+            .iter()
+            .filter(|e| e.kind == ExpectationKind::Request)
+            .cloned()
+            .map(|mut e| {
+                e.because = vec![Reason {
+                    text: e.cue.clone(),
+                    start: e.start,
+                    end: e.end,
+                    weight: 1.0,
+                }];
+                e
+            }),
+    );
+    out.sort_by_key(|e| (e.start, e.end));
+    out
+}
+
+/// What the outputs of the expectation model are, in order. Its parameters are one threshold
+/// on the probability of each.
+pub const HEADS: [ExpectationKind; 2] = [ExpectationKind::Complaint, ExpectationKind::Wish];
+
+fn reason(doc: &Analyzed<'_>, r: Range<usize>, c: f32) -> Reason {
+    Reason {
+        text: doc.text[r.clone()].to_string(),
+        start: r.start,
+        end: r.end,
+        weight: (f64::from(c) * 1000.0).round() / 1000.0,
+    }
+}
+
+/// The value of each character n-gram feature.
+const CHARS: f32 = 0.0;
+
+/// The features the expectation model reads: words and word pairs (negation-scoped), each cue
+/// by kind and strength and by pattern, what the rules concluded, the lexicon's and the sentiment model's tone, whether
+/// the text speaks to an account or asks a question, and its length. The training program
+/// calls this very function.
+pub fn features(doc: &Analyzed<'_>, cues: &Cues, tone: &Sentiment) -> Features {
+    let mut f = Features::with_capacity(doc.tokens.len() * 2 + 32);
+    let all = 0..doc.text.len();
+    model::word_features(
+        doc,
+        &all,
+        &[],
+        model::WordOptions {
+            chars: CHARS,
+            pairs: true,
+        },
+        &mut f,
+    );
+    for (kind, weight, pattern, span) in &cues.found {
+        let strength = if *weight >= ENOUGH { "strong" } else { "weak" };
+        let name = format!("cue:{}:{strength}", kind.as_str());
+        f.push(model::hash_str(&name, model::NAMED), 1.0, span.clone());
+        f.push(
+            model::hash_str(&format!("cuepattern:{pattern}"), model::NAMED),
+            1.0,
+            span.clone(),
+        );
+    }
+    for e in &cues.ruled {
+        let name = format!("rule:{}", e.kind.as_str());
+        f.push(model::hash_str(&name, model::NAMED), 1.0, e.start..e.end);
+    }
+    let s = sentiment::lexicon_score(doc, all.clone()) as f32;
+    f.named("lex", s * 2.0);
+    f.named(&format!("lexbin{}", ((s + 1.0) * 5.0).floor() as i32), 1.0);
+    f.named("tone", tone.score as f32 * 2.0);
+    f.named(&format!("tone:{}", tone.label.as_str()), 1.0);
+    if addressed(&doc.tokens) {
+        f.named("addressed", 1.0);
+        f.named(&format!("addressed:{}", tone.label.as_str()), 1.0);
+    }
+    if doc.text.contains('?') {
+        f.named("question", 1.0);
+    }
+    f.named(
+        &format!(
+            "len{}",
+            (doc.tokens.len() as f32 + 1.0).log2().floor() as i32
+        ),
+        1.0,
+    );
+    f
+}
+
+/// The cues of `doc` and what the rules alone make of them.
+pub fn find_cues(doc: &Analyzed<'_>) -> Cues {
     let tokens = &doc.tokens;
     if tokens.is_empty() {
-        return Vec::new();
+        return Cues {
+            found: Vec::new(),
+            ruled: Vec::new(),
+        };
     }
     let patterns = &*PATTERNS;
     let sentences = sentence_ranges(doc);
@@ -115,10 +272,13 @@ pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
                 .iter()
                 .any(|(v, vc)| vc.kind == c.kind && v.start < m.end && m.start < v.end)
     });
-    // longest first at each start, then drop what overlaps a stronger or longer cue kept
+    // cues strong enough on their own first ("please call me back" is not lost inside a
+    // weaker "can someone … call" that starts earlier), then longest first at each start;
+    // drop what overlaps a stronger or longer cue kept
     found.sort_by(|(a, x), (b, y)| {
-        a.start
-            .cmp(&b.start)
+        (y.weight >= ENOUGH)
+            .cmp(&(x.weight >= ENOUGH))
+            .then(a.start.cmp(&b.start))
             .then((b.end - b.start).cmp(&(a.end - a.start)))
             .then(y.weight.total_cmp(&x.weight))
     });
@@ -133,6 +293,7 @@ pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
             kept.push((m, cue));
         }
     }
+    kept.sort_by_key(|(m, _)| (m.start, m.end));
     let span = |m: &Match| tokens[m.start].start..tokens[m.end - 1].end;
     // A short text is judged as a whole; in a long one, cues are judged with the sentences
     // around them, and cues far apart do not add up.
@@ -158,7 +319,7 @@ pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
             if kind == ExpectationKind::Complaint
                 && short
                 && addressed(tokens)
-                && sentiment::score_sentiment(doc, 0..doc.text.len()).score <= ADDRESSED_COMPLAINT
+                && sentiment::lexicon_score(doc, 0..doc.text.len()) <= ADDRESSED_COMPLAINT
             {
                 if let Some(r) = most_negative(doc) {
                     out.push(expectation(doc, kind, r));
@@ -182,9 +343,8 @@ pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
                 sentence_of(&cluster[cluster.len() - 1].0),
             );
             let mut score = None;
-            let mut score = || {
-                *score.get_or_insert_with(|| sentiment::score_sentiment(doc, range.clone()).score)
-            };
+            let mut score =
+                || *score.get_or_insert_with(|| sentiment::lexicon_score(doc, range.clone()));
             // a text full of praise that mentions a delay is thanks, not a complaint
             let praise = kind != ExpectationKind::Wish && score() >= PRAISE;
             let strong: Vec<Range<usize>> = cluster
@@ -224,7 +384,13 @@ pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
         }
     }
     out.sort_by_key(|e| (e.start, e.end));
-    out
+    Cues {
+        found: kept
+            .iter()
+            .map(|(m, c)| (c.kind, c.weight, m.pattern, span(m)))
+            .collect(),
+        ruled: out,
+    }
 }
 
 fn expectation(doc: &Analyzed<'_>, kind: ExpectationKind, r: Range<usize>) -> Expectation {
@@ -233,6 +399,7 @@ fn expectation(doc: &Analyzed<'_>, kind: ExpectationKind, r: Range<usize>) -> Ex
         cue: doc.text[r.clone()].to_string(),
         start: r.start,
         end: r.end,
+        because: Vec::new(),
     }
 }
 
@@ -279,9 +446,10 @@ mod tests {
         find_in(text, lang)
     }
 
+    /// What the cues and rules alone see (the model reads it, and keeps their requests).
     fn find_in(text: &str, lang: Lang) -> Vec<(ExpectationKind, String)> {
         let doc = Analyzed::new(text, lang);
-        let found = find_expectations(&doc);
+        let found = find_cues(&doc).ruled;
         for e in &found {
             assert_eq!(&text[e.start..e.end], e.cue, "offsets point at the cue");
         }
@@ -293,6 +461,39 @@ mod tests {
     }
 
     use ExpectationKind::{Complaint, Request, Wish};
+
+    /// What the trained model and the request cues find.
+    fn model(text: &str) -> Vec<ExpectationKind> {
+        let (doc, _) = Analyzed::detect(text, None);
+        let found = find_expectations(&doc);
+        for e in &found {
+            assert_eq!(&text[e.start..e.end], e.cue, "offsets point at the cue");
+            assert!(!e.because.is_empty(), "{e:?}");
+            for r in &e.because {
+                assert_eq!(&text[r.start..r.end], r.text);
+            }
+        }
+        found.into_iter().map(|e| e.kind).collect()
+    }
+
+    #[test]
+    fn the_trained_model_reads_customer_posts() {
+        assert!(model("Can someone from @Orange please call me back").contains(&Request));
+        assert!(model("j'ai besoin qu'on me rappelle svp").contains(&Request));
+        assert!(model("ça fait 3 jours que j'attends une réponse").contains(&Request));
+        let none = model("Je n'ai jamais eu de souci avec Bouygues Telecom");
+        assert!(
+            !none.contains(&Request) && !none.contains(&Complaint),
+            "{none:?}"
+        );
+        assert!(!model("Merci @Orange_conseil, problème réglé").contains(&Complaint));
+        assert!(
+            model("@Acme my router is not working again, third time this week")
+                .contains(&Complaint)
+        );
+        assert!(model("It would be great if the app had a dark mode").contains(&Wish));
+        assert!(model("The train leaves at noon.").is_empty());
+    }
 
     #[test]
     fn every_shipped_cue_parses() {

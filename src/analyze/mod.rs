@@ -10,6 +10,7 @@ pub mod lang;
 pub mod langid;
 pub mod lexicon;
 pub mod mention;
+pub mod model;
 pub mod query;
 pub mod sentiment;
 pub mod signal;
@@ -67,7 +68,7 @@ impl Analyzer {
             };
             m.sentiment = Some(sentiment::score_sentiment(doc, range));
         }
-        let expectations = expectation::find_expectations(doc);
+        let expectations = expectation::find_expectations_in(doc, &sentiment);
         let topics = self
             .topics
             .iter()

@@ -33,8 +33,9 @@ use std::ops::Range;
 
 use crate::analyze::lang::Lang;
 use crate::analyze::lexicon::{self, lexicons, role, Entry, Lexicons, Table};
+use crate::analyze::model::{self, Features};
 use crate::analyze::text::{Analyzed, Token, TokenKind};
-use crate::doc::Sentiment;
+use crate::doc::{Label, Reason, Sentiment};
 
 pub use crate::doc::{label_of, NEGATIVE_AT, POSITIVE_AT};
 
@@ -74,13 +75,165 @@ const VERDICT: f64 = 2.0;
 const ALPHA: f64 = 15.0;
 
 /// Scores the part of `doc` in the byte range `range` (the whole text, or a mention's
-/// sentence): a score in [-1, 1] and its label.
+/// sentence) with the trained model of its language: a score in [-1, 1] (the probability of
+/// positive minus that of negative), its label (the likeliest class) and the spans that weighed
+/// most towards it.
 pub fn score_sentiment(doc: &Analyzed<'_>, range: Range<usize>) -> Sentiment {
-    let score = score(doc, range);
+    let models = model::models();
+    score_with(doc, range, &models.sentiment_en, &models.sentiment_fr)
+}
+
+/// [`score_sentiment`] with given English and French models (the training program scores with
+/// the models it has just trained).
+pub fn score_with(
+    doc: &Analyzed<'_>,
+    range: Range<usize>,
+    en: &model::Linear,
+    fr: &model::Linear,
+) -> Sentiment {
+    let range = range.start.min(doc.text.len())..range.end.min(doc.text.len());
+    if doc.tokens_in(&range).is_empty() {
+        return Sentiment::NEUTRAL;
+    }
+    let reading = read(doc, range.clone());
+    let f = features(doc, &range, &reading);
+    let m = match reading.lang {
+        Lang::Fr => fr,
+        _ => en,
+    };
+    let p = probabilities(m, &f);
+    let (score, label) = judge(&p, reading.score, m.params.first().copied().unwrap_or(1.0));
+    let because = match label {
+        Label::Neutral => Vec::new(),
+        _ => {
+            let sign: f32 = if label == Label::Positive { 1.0 } else { -1.0 };
+            m.contributions(&f, &[-sign, 0.0, sign])
+                .into_iter()
+                .filter(|(_, c)| *c > 0.0)
+                .take(BECAUSE)
+                .map(|(r, c)| Reason {
+                    text: doc.text[r.clone()].to_string(),
+                    start: r.start,
+                    end: r.end,
+                    weight: (f64::from(c * sign) * 1000.0).round() / 1000.0,
+                })
+                .collect()
+        }
+    };
     Sentiment {
         score,
-        label: label_of(score),
+        label,
+        because,
     }
+}
+
+/// A sentiment model's class probabilities (negative, neutral, positive) for `f`. The model's
+/// parameters are the model's share of the score (see [`judge`]) and an offset added to the
+/// neutral class, tuned on dev data (corpora of reviews have no neutral class; posts do).
+pub fn probabilities(m: &model::Linear, f: &Features) -> Vec<f32> {
+    let mut p = m.logits(f);
+    if let Some(b) = m.params.get(1) {
+        p[1] += b;
+    }
+    model::softmax(&mut p);
+    p
+}
+
+/// The score and label from the model's class probabilities (negative, neutral, positive) and
+/// the lexicon's score. The label is the likeliest class. The score is the model's balance
+/// `P(positive) − P(negative)` tempered by the lexicon's intensity (`share` is the model's
+/// part, tuned on dev data), and it always agrees with the label's sign.
+pub fn judge(p: &[f32], lexicon: f64, share: f32) -> (f64, Label) {
+    let label = if p[1] >= p[0] && p[1] >= p[2] {
+        Label::Neutral
+    } else if p[2] > p[0] {
+        Label::Positive
+    } else {
+        Label::Negative
+    };
+    let share = f64::from(share);
+    let mut score = share * f64::from(p[2] - p[0]) + (1.0 - share) * lexicon;
+    match label {
+        Label::Positive => score = score.max(POSITIVE_AT),
+        Label::Negative => score = score.min(NEGATIVE_AT),
+        Label::Neutral => {}
+    }
+    (score.clamp(-1.0, 1.0), label)
+}
+
+/// How many spans a label cites.
+pub const BECAUSE: usize = 3;
+
+/// The lexicon and rules' reading of a range, the model's main evidence: the score they give
+/// (in [-1, 1]), what each word, expression, emoji or emoticon contributed, and the language
+/// whose lexicon read it.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub score: f64,
+    pub parts: Vec<(Range<usize>, f64)>,
+    pub lang: Lang,
+    /// A sarcasm marker turned praise around ("#not", "merci" closing a complaint).
+    pub sarcasm: bool,
+}
+
+/// The lexicon's score of a range alone (no model): the rules as VADER would apply them.
+pub fn lexicon_score(doc: &Analyzed<'_>, range: Range<usize>) -> f64 {
+    read(doc, range).score
+}
+
+/// The features the sentiment models read for `doc.text[range]`, given the lexicon's reading
+/// of it: words (negation-scoped), word pairs, character n-grams, the lexicon's score and each
+/// of its parts (with their spans), emphasis and sarcasm markers. The training program calls
+/// this very function.
+pub fn features(doc: &Analyzed<'_>, range: &Range<usize>, reading: &Reading) -> Features {
+    let mut f = Features::with_capacity(range.len() * 3 + 32);
+    model::word_features(
+        doc,
+        range,
+        &[],
+        model::WordOptions {
+            chars: 0.3,
+            pairs: true,
+        },
+        &mut f,
+    );
+    let s = reading.score as f32;
+    f.named("lex", s * 2.0);
+    f.named(&format!("lexbin{}", ((s + 1.0) * 5.0).floor() as i32), 1.0);
+    let (mut pos, mut neg) = (0.0f32, 0.0f32);
+    let part = model::hash_str("lexpart", model::NAMED);
+    for (r, c) in &reading.parts {
+        let c = *c as f32;
+        if c > 0.0 {
+            pos += c;
+        } else {
+            neg -= c;
+        }
+        f.push(part, c / 2.0, r.clone());
+    }
+    f.named("lexpos", (pos / (pos + 2.0)) * 2.0);
+    f.named("lexneg", (neg / (neg + 2.0)) * 2.0);
+    if pos > 0.0 && neg > 0.0 {
+        f.named("lexmixed", 1.0);
+    }
+    if reading.sarcasm {
+        f.named("sarcasm", 1.0);
+    }
+    let t = doc.text.get(range.clone()).unwrap_or("");
+    let bangs = t.bytes().filter(|&b| b == b'!').count().min(3);
+    let questions = t.bytes().filter(|&b| b == b'?').count().min(3);
+    if bangs > 0 {
+        f.named(&format!("bang{bangs}"), 1.0);
+    }
+    if questions > 0 {
+        f.named(&format!("question{questions}"), 1.0);
+    }
+    let words = doc.tokens[doc.tokens_in(range)].len();
+    f.named(
+        &format!("len{}", (words as f32 + 1.0).log2().floor() as i32),
+        1.0,
+    );
+    f
 }
 
 /// `x / sqrt(x² + α)`, clamped to [-1, 1].
@@ -105,22 +258,11 @@ struct Item<'a> {
     clause: bool,
 }
 
-/// What each word, expression, emoji or emoticon of the range contributed to its score after
-/// the rules: `(byte range, contribution)` for every non-zero contribution, in text order. The
-/// contributions plus the punctuation emphasis make the raw sum that [`score_sentiment`]
-/// squashes.
+/// What each word, expression, emoji or emoticon of the range contributed to the lexicon's
+/// reading after the rules: `(byte range, contribution)` for every non-zero contribution, in
+/// text order.
 pub fn explain_sentiment(doc: &Analyzed<'_>, range: Range<usize>) -> Vec<(Range<usize>, f64)> {
-    let range = range.start.min(doc.text.len())..range.end.min(doc.text.len());
-    let items = items(doc, &range);
-    let cap_diff = cap_differential(doc, &range, &items);
-    let valences = adjusted(&items, cap_diff);
-    let weights = contrast_weights(&items);
-    items
-        .iter()
-        .zip(valences.iter().zip(&weights))
-        .filter(|(_, (v, _))| **v != 0.0)
-        .map(|(it, (v, w))| (it.start..it.end, f64::from(v * w)))
-        .collect()
+    read(doc, range).parts
 }
 
 /// Some words in capitals, not all: capitals then mark emphasis.
@@ -133,18 +275,26 @@ fn cap_differential(doc: &Analyzed<'_>, range: &Range<usize>, items: &[Item<'_>]
     caps > 0 && caps < words
 }
 
-/// The score of a range. A short text (a post, a sentence, a snippet) sums its items and
-/// squashes the sum. A long one (a review, an article) averages the scores of its sentences,
-/// so that no long sentence drowns the others, and gives the first and the last sentences
-/// with sentiment more weight: that is where a writer states a verdict.
-fn score(doc: &Analyzed<'_>, range: Range<usize>) -> f64 {
+/// The lexicon's reading of a range. A short text (a post, a sentence, a snippet) sums its
+/// items and squashes the sum. A long one (a review, an article) averages the scores of its
+/// sentences, so that no long sentence drowns the others, and gives the first and the last
+/// sentences with sentiment more weight: that is where a writer states a verdict.
+pub fn read(doc: &Analyzed<'_>, range: Range<usize>) -> Reading {
     let range = range.start.min(doc.text.len())..range.end.min(doc.text.len());
-    let items = items(doc, &range);
+    let lang = sentiment_lang(doc, &range);
+    let items = items(doc, &range, lang);
+    let mut reading = Reading {
+        score: 0.0,
+        parts: Vec::new(),
+        lang,
+        sarcasm: false,
+    };
     if items.is_empty() {
-        return 0.0;
+        return reading;
     }
     let cap_diff = cap_differential(doc, &range, &items);
-    let valences = adjusted(&items, cap_diff);
+    let mut valences = adjusted(&items, cap_diff);
+    reading.sarcasm = sarcasm(doc, &range, &items, &mut valences);
     let weights = contrast_weights(&items);
     // (sentence, sum of its items)
     let mut sums: Vec<(usize, f32)> = Vec::new();
@@ -155,6 +305,9 @@ fn score(doc: &Analyzed<'_>, range: Range<usize>) -> f64 {
         } else {
             *w
         };
+        if *v != 0.0 {
+            reading.parts.push((it.start..it.end, f64::from(v * w)));
+        }
         match sums.last_mut() {
             Some((s, sum)) if *s == it.sentence => *sum += v * w,
             _ => sums.push((it.sentence, v * w)),
@@ -162,12 +315,13 @@ fn score(doc: &Analyzed<'_>, range: Range<usize>) -> f64 {
     }
     sums.retain(|(_, v)| *v != 0.0);
     if sums.is_empty() {
-        return 0.0;
+        return reading;
     }
     if !long || sums.len() < 3 {
         let sum: f32 = sums.iter().map(|(_, v)| v).sum();
         let emphasis = punctuation_emphasis(doc.text.get(range).unwrap_or(""));
-        return squash(f64::from(sum + emphasis.copysign(sum)));
+        reading.score = squash(f64::from(sum + emphasis.copysign(sum)));
+        return reading;
     }
     let last = sums.len() - 1;
     let (mut total, mut weight) = (0.0, 0.0);
@@ -180,7 +334,78 @@ fn score(doc: &Analyzed<'_>, range: Range<usize>) -> f64 {
         total += w * squash(f64::from(v + emphasis.copysign(v)));
         weight += w;
     }
-    total / weight
+    reading.score = total / weight;
+    reading
+}
+
+/// Hashtags that say the writer means the opposite of their praise.
+const SARCASM_TAGS: &[&str] = &[
+    "not",
+    "sarcasm",
+    "sarcasme",
+    "ironie",
+    "irony",
+    "sarcastic",
+    "ironique",
+];
+/// Praise words that sarcasm turns around most often ("merci", "génial", "thanks again").
+const IRONIC_PRAISE: &[&str] = &[
+    "merci",
+    "thanks",
+    "thank",
+    "thx",
+    "bravo",
+    "genial",
+    "great",
+    "super",
+    "parfait",
+    "perfect",
+    "nice",
+    "awesome",
+    "love",
+    "cool",
+    "top",
+    "excellent",
+    "formidable",
+    "magnifique",
+    "wonderful",
+    "fantastic",
+    "brilliant",
+    "chapeau",
+];
+/// Words of repetition that make praise beside a problem ironic ("génial, encore en panne",
+/// "again, thanks").
+const AGAIN: &[&str] = &["encore", "again", "toujours", "still", "once"];
+
+/// Sarcasm markers: a `#not` (`#sarcasm`, `#ironie`) reverses the praise of its range; praise
+/// beside a repeated problem ("génial, encore en panne", "encore une fois, merci") is ironic
+/// when the range says something bad too. Returns whether a marker fired.
+fn sarcasm(
+    doc: &Analyzed<'_>,
+    range: &Range<usize>,
+    items: &[Item<'_>],
+    valences: &mut [f32],
+) -> bool {
+    let tokens = &doc.tokens[doc.tokens_in(range)];
+    let tagged = tokens
+        .iter()
+        .any(|t| t.kind == TokenKind::Hashtag && SARCASM_TAGS.contains(&&t.folded[1..]));
+    let negative = valences.iter().any(|v| *v < -0.5);
+    let again = tokens
+        .iter()
+        .any(|t| t.kind == TokenKind::Word && AGAIN.contains(&t.folded.as_str()));
+    let ironic = again && negative;
+    if !tagged && !ironic {
+        return false;
+    }
+    let mut fired = false;
+    for (it, v) in items.iter().zip(valences.iter_mut()) {
+        if *v > 0.0 && (tagged || IRONIC_PRAISE.contains(&it.key)) {
+            *v *= NEGATION * 1.5;
+            fired = true;
+        }
+    }
+    fired
 }
 
 /// `!` and `??` in the range.
@@ -195,10 +420,9 @@ fn punctuation_emphasis(text: &str) -> f32 {
     bangs.min(MAX_EXCLAMATIONS) as f32 * EXCLAMATION + q
 }
 
-/// The items of a range, in order.
-fn items<'a>(doc: &'a Analyzed<'_>, range: &Range<usize>) -> Vec<Item<'a>> {
+/// The items of a range, in order, read with the lexicon of `lang`.
+fn items<'a>(doc: &'a Analyzed<'_>, range: &Range<usize>, lang: Lang) -> Vec<Item<'a>> {
     let lx = lexicons();
-    let lang = sentiment_lang(doc, range);
     let table = lx.table(lang);
     let fallback = (lang == Lang::Fr).then_some(&lx.en);
     let r = doc.tokens_in(range);
@@ -287,7 +511,10 @@ fn items<'a>(doc: &'a Analyzed<'_>, range: &Range<usize>) -> Vec<Item<'a>> {
                     i += n;
                     continue;
                 }
-                let entry = word_entry(lx, table, fallback, t, &stems[i], lang, caps);
+                let mut entry = word_entry(lx, table, fallback, t, &stems[i], lang, caps);
+                if t.kind == TokenKind::Hashtag && entry.is_inert() {
+                    entry = hashtag_entry(lx, table, &doc.text[t.range()], lang);
+                }
                 push(&mut out, t.start, t.end, lexicon::key(t), entry, caps);
             }
         }
@@ -357,6 +584,32 @@ fn sentiment_lang(doc: &Analyzed<'_>, range: &Range<usize>) -> Lang {
         _ if fr >= 2 && fr > en => Lang::Fr,
         _ => Lang::En,
     }
+}
+
+/// A camel-case hashtag no table knows is read by its words: `#FreeEnPanne` says "panne".
+fn hashtag_entry(lx: &Lexicons, table: &Table, tag: &str, lang: Lang) -> Entry {
+    let words = crate::analyze::text::split_camel(tag.trim_start_matches('#'));
+    if words.len() < 2 {
+        return Entry::default();
+    }
+    let valence: f32 = words
+        .iter()
+        .map(|w| {
+            let f = crate::analyze::text::fold(w);
+            table
+                .word(&f)
+                .or_else(|| {
+                    (lang == Lang::Fr)
+                        .then(|| {
+                            let stem = crate::analyze::text::stem(lang, w, &f);
+                            lx.fr_stems.get(stem.as_str()).copied()
+                        })
+                        .flatten()
+                })
+                .map_or(0.0, |e| e.valence)
+        })
+        .sum();
+    valence_entry(valence)
 }
 
 fn valence_entry(v: f32) -> Entry {
@@ -651,9 +904,63 @@ mod tests {
     use super::*;
     use crate::doc::Label;
 
+    /// The lexicon's reading (the rules these tests are about; the model reads it).
     fn score(text: &str, lang: Lang) -> f64 {
         let doc = Analyzed::new(text, lang);
-        score_sentiment(&doc, 0..text.len()).score
+        lexicon_score(&doc, 0..text.len())
+    }
+
+    fn model(text: &str) -> Sentiment {
+        let (doc, _) = Analyzed::detect(text, None);
+        score_sentiment(&doc, 0..text.len())
+    }
+
+    #[test]
+    fn the_trained_model_reads_customer_posts() {
+        for text in [
+            "encore des frais cachés Ondine, j'ai écrit au service client",
+            "#FreeEnPanne encore une fois, merci @free",
+            "Des frais cachés sur mon compte Ondine ce mois-ci, quelqu'un d'autre ?",
+            "génial, encore en panne",
+        ] {
+            let s = model(text);
+            assert_eq!(s.label, Label::Negative, "{text}: {s:?}");
+            assert!(s.score < 0.0, "{text}: {s:?}");
+        }
+        for text in [
+            "Service client Ondine réactif pour un souci de carte bloquée",
+            "Thanks @united, the crew was amazing and we landed early!",
+        ] {
+            let s = model(text);
+            assert_eq!(s.label, Label::Positive, "{text}: {s:?}");
+            assert!(s.score > 0.0, "{text}: {s:?}");
+        }
+    }
+
+    #[test]
+    fn a_label_says_why() {
+        let text = "The flight was cancelled and the staff was rude";
+        let s = model(text);
+        assert_eq!(s.label, Label::Negative);
+        assert!(!s.because.is_empty() && s.because.len() <= BECAUSE);
+        for r in &s.because {
+            assert_eq!(&text[r.start..r.end], r.text);
+            assert!(r.weight < 0.0, "{r:?}");
+        }
+        assert!(
+            s.because
+                .iter()
+                .any(|r| r.text.contains("rude") || r.text.contains("cancelled")),
+            "{:?}",
+            s.because
+        );
+    }
+
+    #[test]
+    fn sarcasm_markers_turn_praise_around() {
+        assert!(en("Great service #not") < 0.0);
+        assert!(en("Great service") > 0.0);
+        assert!(fr("génial, encore en panne") < fr("encore en panne"));
     }
     fn en(text: &str) -> f64 {
         score(text, Lang::En)
@@ -886,7 +1193,7 @@ mod tests {
         let words: Vec<&str> = parts.iter().map(|(r, _)| &text[r.clone()]).collect();
         assert_eq!(words, ["Great", "terrible"]);
         let sum: f64 = parts.iter().map(|(_, c)| c).sum();
-        let score = score_sentiment(&doc, 0..text.len()).score;
+        let score = lexicon_score(&doc, 0..text.len());
         assert!((squash(sum) - score).abs() < 1e-6, "{sum} {score}");
     }
 

@@ -398,6 +398,24 @@ pub fn stem(lang: Lang, original: &str, folded: &str) -> String {
     STEMMERS.with(|s| s.stem(lang, original, folded))
 }
 
+/// The words of a camel-case name: `FreeEnPanne` → `Free`, `En`, `Panne`.
+pub fn split_camel(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut prev_lower = false;
+    for (i, c) in s.char_indices() {
+        if c.is_uppercase() && prev_lower && i > start {
+            out.push(&s[start..i]);
+            start = i;
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+    }
+    if start < s.len() {
+        out.push(&s[start..]);
+    }
+    out
+}
+
 /// A text analysed once: tokens, sentences, and the stems of the words in the document's
 /// language. Every analysis reads this instead of re-tokenising.
 #[derive(Debug, Clone)]

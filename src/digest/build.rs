@@ -295,8 +295,8 @@ fn relevance(d: &StoredDoc, brand: &str, copies: usize) -> f64 {
         .brand_sentiment
         .iter()
         .find(|(b, _)| b == brand)
-        .map(|(_, s)| *s)
-        .unwrap_or(d.sentiment);
+        .map(|(_, s)| s)
+        .unwrap_or(&d.sentiment);
     let mut r = 1.0 + s.score.abs() * 1.5;
     if s.label == Label::Negative {
         r += 0.5;

@@ -419,7 +419,7 @@ impl StoredDoc {
             source: s(fields.source),
             watches: all(fields.watches),
             brands: all(fields.brands),
-            sentiment: Sentiment { score, label },
+            sentiment: Sentiment::new(score, label),
             topics: all(fields.topics),
             dup_of: (!dup.is_empty()).then_some(dup),
             meta: serde_json::from_str(&s(fields.meta)).unwrap_or_default(),
