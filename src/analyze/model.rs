@@ -176,6 +176,16 @@ pub fn word_features(
     f: &mut Features,
 ) {
     let text = doc.text;
+    // a range that splits a character is widened to whole characters
+    let mut lo = range.start.min(text.len());
+    while !text.is_char_boundary(lo) {
+        lo -= 1;
+    }
+    let mut hi = range.end.clamp(lo, text.len());
+    while !text.is_char_boundary(hi) {
+        hi += 1;
+    }
+    let range = &(lo..hi);
     let links = link_ranges(&text[range.clone()]);
     let inside = |t: &Token, rs: &[Range<usize>], base: usize| {
         rs.iter()
