@@ -205,11 +205,11 @@ pub fn check_lang(value: &str) -> Result<String, Failure> {
         })
 }
 
+/// A period's bounds, either open.
+pub type Bounds = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// `--since` and `--until` together: each parsed, and the period not empty.
-pub fn period(
-    since: Option<&str>,
-    until: Option<&str>,
-) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), Failure> {
+pub fn period(since: Option<&str>, until: Option<&str>) -> Result<Bounds, Failure> {
     let from = since.map(|s| parse_when("since", s)).transpose()?;
     let to = until.map(|s| parse_when("until", s)).transpose()?;
     if let (Some(f), Some(t), Some(fs), Some(ts)) = (from, to, since, until) {
