@@ -56,6 +56,23 @@ struct Job {
 pub struct Deliverer {
     tx: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
+    /// The events whose alert reached the channels: a reminder goes only where its alert went.
+    delivered: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+/// What makes alerts one event: their watch, kind, brand and, for terms, the terms.
+fn event_key(a: &Alert) -> String {
+    format!(
+        "{}\u{1}{}\u{1}{}\u{1}{}",
+        a.watch,
+        a.kind.as_str(),
+        a.brand.as_deref().unwrap_or(""),
+        if a.brand.is_some() {
+            String::new()
+        } else {
+            a.terms.join(" ")
+        }
+    )
 }
 
 impl Default for Deliverer {
@@ -103,10 +120,13 @@ impl Deliverer {
         Deliverer {
             tx: Some(tx),
             thread,
+            delivered: Default::default(),
         }
     }
 
-    /// Logs the alert, and pushes it to the watch's other channels if it is fresh.
+    /// Logs the alert, and pushes it to the watch's other channels if it is fresh. A channel
+    /// never gets the reminder of an alert it was not sent: an event still going on when it
+    /// is first deliverable (its alert was too old to push, replayed data) is sent as new.
     pub fn deliver(&self, alert: &Alert, watch: Option<&Watch>) {
         log_alert(alert);
         let Some(w) = watch else { return };
@@ -124,14 +144,26 @@ impl Deliverer {
         if channels.is_empty() {
             return;
         }
+        let alert = self.as_sent(alert);
         if let Some(tx) = &self.tx {
             let _ = tx.send(Job {
-                alert: alert.clone(),
+                alert,
                 channels,
                 to: w.digest.to.clone(),
                 from: w.digest.from.clone(),
             });
         }
+    }
+
+    /// The alert as the channels get it: the reminder of an event they never heard of is
+    /// the event's first alert for them.
+    fn as_sent(&self, alert: &Alert) -> Alert {
+        let mut alert = alert.clone();
+        let mut delivered = self.delivered.lock().unwrap_or_else(|e| e.into_inner());
+        if delivered.insert(event_key(&alert)) {
+            alert.reminder = false;
+        }
+        alert
     }
 
     /// Waits for pending deliveries.
@@ -170,4 +202,33 @@ async fn post_webhook(client: &reqwest::Client, url: &str, a: &Alert) -> Result<
         }
     }
     Err(format!("{last} after {WEBHOOK_ATTEMPTS} attempts"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(kind: &str, brand: &str, reminder: bool) -> Alert {
+        serde_json::from_value(serde_json::json!({
+            "kind": kind, "watch": "w", "brand": brand, "terms": [], "at": "2026-11-30T10:00:00Z",
+            "score": 9.0, "evidence": [], "message": "m", "reminder": reminder, "id": "x"
+        }))
+        .expect("an alert")
+    }
+
+    #[test]
+    fn a_channel_never_gets_the_reminder_of_an_alert_it_was_not_sent() {
+        let d = Deliverer::new();
+        // the shift itself was too old to push (replayed data): its reminder is the first news
+        let first = d.as_sent(&alert("sentiment_shift", "sfr", true));
+        assert!(!first.reminder);
+        // later reminders of the same event are reminders
+        assert!(d.as_sent(&alert("sentiment_shift", "sfr", true)).reminder);
+        // an alert sent as new, then its reminder
+        assert!(!d.as_sent(&alert("volume_spike", "sfr", false)).reminder);
+        assert!(d.as_sent(&alert("volume_spike", "sfr", true)).reminder);
+        // another brand is another event
+        assert!(!d.as_sent(&alert("volume_spike", "orange", true)).reminder);
+        d.finish();
+    }
 }
