@@ -132,7 +132,7 @@ pub fn demo(g: &Global, a: DemoArgs) -> Result<ExitCode, Failure> {
     for al in &alerts {
         println!(
             "{} {}\n  {}",
-            al.at.format("%d/%m %H:%M"),
+            crate::cli::common::local_time(al.at, watch.digest.timezone),
             al.summary(),
             al.message
         );
