@@ -446,6 +446,25 @@ impl Config {
     }
 }
 
+/// The settings every detector has: `enabled`, `threshold` (deviations), `min_count`.
+fn read_detector(
+    dr: &mut TableReader<'_>,
+    r: &mut FileReader<'_>,
+    enabled: &mut bool,
+    threshold: &mut f64,
+    min_count: &mut u32,
+) {
+    if let Some(b) = dr.bool(r, "enabled") {
+        *enabled = b;
+    }
+    if let Some(x) = dr.float(r, "threshold", 0.5, 100.0) {
+        *threshold = x;
+    }
+    if let Some(n) = dr.integer(r, "min_count", 1, 1_000_000) {
+        *min_count = n as u32;
+    }
+}
+
 /// Whether a URL points at this machine or a private network (where plain http is usual).
 fn is_local_host(u: &Url) -> bool {
     match u.host() {
@@ -933,15 +952,13 @@ pub fn parse_watch(
         if let Some(dt) = ar.sub_table(&mut r, "emerging") {
             let det = &mut alerts.emerging;
             let mut dr = r.table(&dt, "alerts.emerging");
-            if let Some(b) = dr.bool(&mut r, "enabled") {
-                det.enabled = b;
-            }
-            if let Some(x) = dr.float(&mut r, "threshold", 0.5, 100.0) {
-                det.threshold = x;
-            }
-            if let Some(n) = dr.integer(&mut r, "min_count", 1, 1_000_000) {
-                det.min_count = n as u32;
-            }
+            read_detector(
+                &mut dr,
+                &mut r,
+                &mut det.enabled,
+                &mut det.threshold,
+                &mut det.min_count,
+            );
             if let Some(x) = dr.float(&mut r, "min_ratio", 1.0, 100.0) {
                 det.min_ratio = x;
             }
@@ -956,15 +973,13 @@ pub fn parse_watch(
         if let Some(dt) = ar.sub_table(&mut r, "sentiment_shift") {
             let det = &mut alerts.sentiment_shift;
             let mut dr = r.table(&dt, "alerts.sentiment_shift");
-            if let Some(b) = dr.bool(&mut r, "enabled") {
-                det.enabled = b;
-            }
-            if let Some(x) = dr.float(&mut r, "threshold", 0.5, 100.0) {
-                det.threshold = x;
-            }
-            if let Some(n) = dr.integer(&mut r, "min_count", 1, 1_000_000) {
-                det.min_count = n as u32;
-            }
+            read_detector(
+                &mut dr,
+                &mut r,
+                &mut det.enabled,
+                &mut det.threshold,
+                &mut det.min_count,
+            );
             dr.finish(&mut r);
         }
         for (key, det) in [
@@ -973,15 +988,13 @@ pub fn parse_watch(
         ] {
             if let Some(dt) = ar.sub_table(&mut r, key) {
                 let mut dr = r.table(&dt, format!("alerts.{key}"));
-                if let Some(b) = dr.bool(&mut r, "enabled") {
-                    det.enabled = b;
-                }
-                if let Some(x) = dr.float(&mut r, "threshold", 0.5, 100.0) {
-                    det.threshold = x;
-                }
-                if let Some(n) = dr.integer(&mut r, "min_count", 1, 1_000_000) {
-                    det.min_count = n as u32;
-                }
+                read_detector(
+                    &mut dr,
+                    &mut r,
+                    &mut det.enabled,
+                    &mut det.threshold,
+                    &mut det.min_count,
+                );
                 if let Some(x) = dr.float(&mut r, "close", 0.0, 100.0) {
                     det.close = x;
                 }
