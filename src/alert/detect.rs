@@ -388,7 +388,7 @@ impl Emerging {
             sig.expected,
             sig.z
         );
-        Alert::new(
+        let mut a = Alert::new(
             AlertKind::Emerging,
             watch,
             None,
@@ -398,7 +398,11 @@ impl Emerging {
             evidence,
             message,
             reminder,
-        )
+        );
+        a.scale = Some("24h".into());
+        a.count = Some(sig.count.round());
+        a.baseline = Some((sig.expected * 10.0).round() / 10.0);
+        a
     }
 
     /// Counts a document; gives the alerts it raises.

@@ -539,6 +539,7 @@ mod tests {
             ],
             exclude: vec!["jus d'orange".into(), "orange pressée".into()],
             case_sensitive: true,
+            own_handles: Vec::new(),
         }
     }
 
@@ -614,6 +615,7 @@ mod tests {
             context: vec!["opérateur".into(), "forfait".into(), "box".into()],
             exclude: vec!["free shipping".into()],
             case_sensitive: true,
+            own_handles: Vec::new(),
         }
     }
 

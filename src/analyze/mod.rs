@@ -4,6 +4,7 @@
 //! over it: mentions, sentiment (of the text and of each mention's sentence), unmet
 //! expectations and topics.
 
+pub mod aspect;
 pub mod cue;
 pub mod expectation;
 pub mod lang;

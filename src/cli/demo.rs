@@ -119,7 +119,7 @@ pub fn demo(g: &Global, a: DemoArgs) -> Result<ExitCode, Failure> {
         from: now - Duration::days(DIGEST_DAYS),
         to: now,
     };
-    let digest = crate::digest::build::build(&reader, watch, period)
+    let digest = crate::digest::compose(&reader, watch, period)
         .map_err(|e| Failure::Other(e.into()))?;
     rule(&format!("digest of the last {DIGEST_DAYS} days"));
     print!("{}", crate::digest::render::text(&digest));

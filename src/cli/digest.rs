@@ -9,7 +9,7 @@ use crate::cli::args::{DigestArgs, DigestFormat, Global};
 use crate::cli::common::{load_config, output_failed, parse_when, Failure};
 use crate::config::Watch;
 use crate::data::DataDir;
-use crate::digest::build::{self, Period};
+use crate::digest::build::Period;
 use crate::digest::{last_day, message, render, render_as, Format};
 use crate::index::search::{Reader, SearchError};
 
@@ -75,7 +75,7 @@ pub fn digest(g: &Global, a: DigestArgs) -> Result<ExitCode, Failure> {
             },
             (None, None) => last_day(now),
         };
-        let d = build::build(&reader, w, period).map_err(|e| Failure::Other(e.into()))?;
+        let d = crate::digest::compose(&reader, w, period).map_err(|e| Failure::Other(e.into()))?;
         if a.send {
             let m = message(&d, w);
             crate::mail::send(&m).map_err(|e| {

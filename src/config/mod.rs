@@ -143,6 +143,19 @@ pub struct Brand {
     /// Phrases that are never a mention (`jus d'orange`).
     pub exclude: Vec<String>,
     pub case_sensitive: bool,
+    /// The brand's own accounts (`@handles` or author names, as the sources write them): what
+    /// they publish is the brand speaking, not its public, so voices and the answer queue leave
+    /// them out.
+    pub own_handles: Vec<String>,
+}
+
+impl Brand {
+    /// Whether `author` is one of the brand's own accounts (case and a leading `@` ignored).
+    pub fn is_own(&self, author: &str) -> bool {
+        let norm = |s: &str| s.trim().trim_start_matches('@').to_lowercase();
+        let a = norm(author);
+        !a.is_empty() && self.own_handles.iter().any(|h| norm(h) == a)
+    }
 }
 
 /// A topic: a boolean query over the stream.
@@ -163,6 +176,78 @@ pub struct DigestConfig {
     pub subject: Option<String>,
     /// Mentions shown per brand.
     pub top: usize,
+    /// The digest's language (`language = "fr" | "en"`); unset: from the time zone's country
+    /// (French for France and its overseas territories, Belgium, Luxembourg, Monaco, Quebec,
+    /// Haiti and French-speaking Africa), else English.
+    pub language: Option<Lang>,
+    /// How often the digest is mailed: every day at `at`, or every Monday at `at` for the
+    /// week before (`every = "day" | "week"`).
+    pub every: Every,
+}
+
+/// How often a digest is mailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Every {
+    #[default]
+    Day,
+    Week,
+}
+
+/// Time zones of places where French is the language of most readers.
+const FRENCH_ZONES: &[&str] = &[
+    "Europe/Paris",
+    "Europe/Brussels",
+    "Europe/Luxembourg",
+    "Europe/Monaco",
+    "America/Montreal",
+    "America/Martinique",
+    "America/Guadeloupe",
+    "America/Cayenne",
+    "America/Miquelon",
+    "America/St_Barthelemy",
+    "America/Marigot",
+    "America/Port-au-Prince",
+    "Indian/Reunion",
+    "Indian/Mayotte",
+    "Pacific/Noumea",
+    "Pacific/Tahiti",
+    "Pacific/Marquesas",
+    "Pacific/Gambier",
+    "Pacific/Wallis",
+    "Africa/Dakar",
+    "Africa/Abidjan",
+    "Africa/Bamako",
+    "Africa/Ouagadougou",
+    "Africa/Niamey",
+    "Africa/Conakry",
+    "Africa/Lome",
+    "Africa/Porto-Novo",
+    "Africa/Libreville",
+    "Africa/Brazzaville",
+    "Africa/Kinshasa",
+    "Africa/Lubumbashi",
+    "Africa/Douala",
+    "Africa/Bangui",
+    "Africa/Ndjamena",
+    "Africa/Djibouti",
+    "Indian/Antananarivo",
+    "Indian/Comoro",
+    "Africa/Tunis",
+    "Africa/Algiers",
+    "Africa/Casablanca",
+];
+
+impl DigestConfig {
+    /// The language the digest is written in: `language`, else the time zone's.
+    pub fn language(&self) -> Lang {
+        self.language.unwrap_or_else(|| {
+            if FRENCH_ZONES.contains(&self.timezone.name()) {
+                Lang::Fr
+            } else {
+                Lang::En
+            }
+        })
+    }
 }
 
 impl Default for DigestConfig {
@@ -174,6 +259,8 @@ impl Default for DigestConfig {
             from: None,
             subject: None,
             top: 5,
+            language: None,
+            every: Every::Day,
         }
     }
 }
@@ -885,6 +972,28 @@ pub fn parse_watch(
         if let Some(n) = dr.integer(&mut r, "top", 1, 100) {
             digest.top = n as usize;
         }
+        if let Some(l) = dr.string(&mut r, "language") {
+            match l.trim().to_ascii_lowercase().as_str() {
+                "fr" | "french" | "français" | "francais" => digest.language = Some(Lang::Fr),
+                "en" | "english" | "anglais" => digest.language = Some(Lang::En),
+                _ => r.error(
+                    dr.span("language"),
+                    "digest.language",
+                    format!("{l:?} is not a digest language: expected \"fr\" or \"en\""),
+                ),
+            }
+        }
+        if let Some(e) = dr.string(&mut r, "every") {
+            match e.trim().to_ascii_lowercase().as_str() {
+                "day" | "daily" => digest.every = Every::Day,
+                "week" | "weekly" => digest.every = Every::Week,
+                _ => r.error(
+                    dr.span("every"),
+                    "digest.every",
+                    format!("{e:?} is not a digest rhythm: expected \"day\" or \"week\""),
+                ),
+            }
+        }
         dr.finish(&mut r);
     }
     let mut alerts = AlertsConfig::default();
@@ -1034,6 +1143,7 @@ fn parse_brand(r: &mut FileReader<'_>, t: &Table, i: usize) -> Option<Brand> {
     let ambiguous = br.strings(r, "ambiguous");
     let context = br.strings(r, "context");
     let exclude = br.strings(r, "exclude");
+    let own_handles = br.strings(r, "own_handles");
     let case_sensitive = br.bool(r, "case_sensitive").unwrap_or(false);
     if !ambiguous.is_empty() && context.is_empty() {
         r.error(
@@ -1070,6 +1180,7 @@ fn parse_brand(r: &mut FileReader<'_>, t: &Table, i: usize) -> Option<Brand> {
         context,
         exclude,
         case_sensitive,
+        own_handles,
     })
 }
 

@@ -18,6 +18,8 @@ use crate::doc::{ExpectationKind, Label};
 use crate::index::search::{snippet, Filters, Reader, SearchError};
 use crate::index::StoredDoc;
 
+use super::insight::{brand_insight, copy_key, sentence_at, AspectCount, Idea, Voice};
+
 /// The period a digest covers, `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -104,6 +106,21 @@ pub struct BrandSection {
     pub top: Vec<TopMention>,
     /// The last fourteen days, oldest first.
     pub days: Vec<DayCount>,
+    /// The aspects of the experience its mentions speak of, the most discussed first.
+    pub aspects: Vec<AspectCount>,
+    /// The aspects mostly praised, and mostly criticised (ids of `aspects`).
+    pub strengths: Vec<crate::analyze::aspect::Aspect>,
+    pub weaknesses: Vec<crate::analyze::aspect::Aspect>,
+    /// Customers' wishes, by aspect.
+    pub ideas: Vec<Idea>,
+    /// Who writes about it, most posts first (its own accounts left out).
+    pub voices: Vec<Voice>,
+    /// Its share of the watch's brand mentions, and that share in the period before.
+    pub share_of_voice: f64,
+    pub previous_share_of_voice: f64,
+    /// The aspects, ideas and voices were read from the newest `sampled` mentions only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sampled: Option<usize>,
 }
 
 /// One unmet expectation.
@@ -142,6 +159,10 @@ pub struct Emerging {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Digest {
     pub watch: String,
+    /// The language it is written in (`fr`, `en`).
+    pub language: Lang,
+    /// What matters, in one to six plain sentences.
+    pub summary: Vec<String>,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     #[serde(skip)]
@@ -154,8 +175,8 @@ pub struct Digest {
     pub documents: usize,
 }
 
-/// Most documents read per brand to rank its mentions.
-const RANK_POOL: usize = 2000;
+/// Most documents read per brand to rank its mentions and read their aspects and voices.
+const RANK_POOL: usize = 5000;
 /// Most expectations listed per kind.
 const EXPECTATIONS_PER_KIND: usize = 50;
 /// Days in the chart.
@@ -178,6 +199,7 @@ pub fn build(reader: &Reader, watch: &Watch, period: Period) -> Result<Digest, S
         .with_timezone(&tz)
         .date_naive();
     let mut brands = Vec::new();
+    let brand_ids: Vec<&str> = watch.brands.iter().map(|b| b.id.as_str()).collect();
     for b in &watch.brands {
         let f = Filters {
             brand: Some(b.id.clone()),
@@ -192,7 +214,10 @@ pub fn build(reader: &Reader, watch: &Watch, period: Period) -> Result<Digest, S
             },
         )?;
         let split = brand_split(reader, &b.id, &f)?;
-        let top = top_mentions(reader, &b.id, &f, watch.digest.top)?;
+        let pool = newest(reader, &f, RANK_POOL)?;
+        let sampled = (mentions > pool.len()).then_some(pool.len());
+        let insight = brand_insight(&pool, b, &brand_ids);
+        let top = top_mentions(pool, &b.id, watch.digest.top);
         let mut days = Vec::new();
         for k in (0..CHART_DAYS).rev() {
             let date = last_day - Duration::days(k);
@@ -222,7 +247,32 @@ pub fn build(reader: &Reader, watch: &Watch, period: Period) -> Result<Digest, S
             sentiment: split,
             top,
             days,
+            strengths: insight
+                .aspects
+                .iter()
+                .filter(|a| a.is_strength())
+                .map(|a| a.aspect)
+                .collect(),
+            weaknesses: insight
+                .aspects
+                .iter()
+                .filter(|a| a.is_weakness())
+                .map(|a| a.aspect)
+                .collect(),
+            aspects: insight.aspects,
+            ideas: insight.ideas,
+            voices: insight.voices,
+            share_of_voice: 0.0,
+            previous_share_of_voice: 0.0,
+            sampled,
         });
+    }
+    // shares of voice: each brand's part of the watch's brand mentions
+    let total: usize = brands.iter().map(|b| b.mentions).sum();
+    let total_before: usize = brands.iter().map(|b| b.previous).sum();
+    for b in &mut brands {
+        b.share_of_voice = share(b.mentions, total);
+        b.previous_share_of_voice = share(b.previous, total_before);
     }
     let expectations = expectations(reader, watch, &in_period(period))?;
     let alerts = read_alerts(
@@ -243,6 +293,8 @@ pub fn build(reader: &Reader, watch: &Watch, period: Period) -> Result<Digest, S
         .collect();
     Ok(Digest {
         watch: watch.name.clone(),
+        language: watch.digest.language(),
+        summary: Vec::new(),
         from: period.from,
         to: period.to,
         timezone: tz,
@@ -252,6 +304,15 @@ pub fn build(reader: &Reader, watch: &Watch, period: Period) -> Result<Digest, S
         alerts,
         documents,
     })
+}
+
+fn share(n: usize, total: usize) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        // three decimals: shares that add up to one as printed
+        (n as f64 / total as f64 * 1000.0).round() / 1000.0
+    }
 }
 
 fn brand_split(reader: &Reader, brand: &str, f: &Filters) -> Result<Split, SearchError> {
@@ -280,7 +341,7 @@ fn brand_split(reader: &Reader, brand: &str, f: &Filters) -> Result<Split, Searc
 }
 
 /// The documents matching the filters, newest first, at most `limit`.
-fn documents(reader: &Reader, f: &Filters, limit: usize) -> Result<Vec<StoredDoc>, SearchError> {
+fn newest(reader: &Reader, f: &Filters, limit: usize) -> Result<Vec<StoredDoc>, SearchError> {
     let searcher = reader.searcher();
     let q = reader.build(&crate::analyze::query::Query::All, f);
     let top = searcher.search(
@@ -324,27 +385,7 @@ fn original_key(d: &StoredDoc) -> &str {
     d.dup_of.as_deref().unwrap_or(&d.key)
 }
 
-/// A key that exact copies of one text by one author share, however short (the author and
-/// the folded words of its start): the rule the index applies to mark copies, for documents
-/// indexed before it did. The same words by two people are two mentions.
-fn copy_key(d: &StoredDoc) -> Option<String> {
-    let author = d.meta.author.as_deref()?.trim().to_lowercase();
-    let mut out = author;
-    out.push('\u{1}');
-    for t in text::tokenize(&d.content).iter().take(40) {
-        out.push_str(&t.folded);
-        out.push(' ');
-    }
-    Some(out)
-}
-
-fn top_mentions(
-    reader: &Reader,
-    brand: &str,
-    f: &Filters,
-    n: usize,
-) -> Result<Vec<TopMention>, SearchError> {
-    let docs = documents(reader, f, RANK_POOL)?;
+fn top_mentions(docs: Vec<StoredDoc>, brand: &str, n: usize) -> Vec<TopMention> {
     // fold copies: one entry per text, with the other addresses
     let mut groups: Vec<(StoredDoc, Vec<String>)> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
@@ -439,25 +480,7 @@ fn top_mentions(
             similar,
         });
     }
-    Ok(out)
-}
-
-/// The sentence of `content` that holds byte `at`.
-fn sentence_at(content: &str, at: usize) -> String {
-    let sentences = text::sentences(content);
-    let s = sentences
-        .iter()
-        .find(|r| r.start <= at && at < r.end.max(r.start + 1))
-        .or_else(|| sentences.iter().find(|r| r.start >= at));
-    let raw = match s {
-        Some(r) => &content[r.clone()],
-        None => content,
-    };
-    let mut q: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    if q.chars().count() > 300 {
-        q = q.chars().take(297).collect::<String>() + "…";
-    }
-    q
+    out
 }
 
 fn expectations(
@@ -465,7 +488,7 @@ fn expectations(
     watch: &Watch,
     f: &Filters,
 ) -> Result<Vec<ExpectationItem>, SearchError> {
-    let docs = documents(
+    let docs = newest(
         reader,
         &Filters {
             expectation: Some(None),

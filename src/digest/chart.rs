@@ -1,142 +1,154 @@
 //! The digest's chart: fourteen days of mentions per brand, stacked by sentiment, as a PNG
-//! that mail clients show inline. Drawn directly on a pixel buffer (no font files, no system
-//! libraries): bars, a baseline, and the day numbers and peak value in a small bitmap font.
+//! that mail clients show inline. Drawn by plotters on a pixel buffer with a font carried in
+//! the binary (DejaVu Sans, cut to Latin: `assets/fonts`), so that its labels (days, counts,
+//! the legend) are real text in the digest's language on every machine.
+
+use std::sync::Once;
+
+use plotters::prelude::*;
+use plotters::style::FontStyle;
 
 use crate::digest::build::BrandSection;
+use crate::digest::words::Words;
 
-const WIDTH: usize = 600;
-const ROW: usize = 120;
-const LEFT: usize = 34;
-const RIGHT: usize = 8;
-const TOP: usize = 10;
-const BOTTOM: usize = 16;
+const WIDTH: u32 = 600;
+const ROW: u32 = 150;
 
 type Rgb = [u8; 3];
-const BG: Rgb = [255, 255, 255];
-const AXIS: Rgb = [180, 186, 194];
-const INK: Rgb = [90, 98, 110];
 pub const NEGATIVE: Rgb = [214, 69, 65];
 pub const NEUTRAL: Rgb = [160, 168, 178];
 pub const POSITIVE: Rgb = [60, 160, 90];
+const INK: RGBColor = RGBColor(90, 98, 110);
+const GRID: RGBColor = RGBColor(225, 229, 234);
 
-struct Canvas {
-    w: usize,
-    h: usize,
-    px: Vec<u8>,
+const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Latin.ttf");
+/// The name the font is registered under.
+const FAMILY: &str = "vigie-sans";
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // the font is part of the binary: it always parses
+        let _ = plotters::style::register_font(FAMILY, FontStyle::Normal, FONT);
+    });
 }
 
-impl Canvas {
-    fn new(w: usize, h: usize) -> Self {
-        Canvas {
-            w,
-            h,
-            px: BG.iter().copied().cycle().take(w * h * 3).collect(),
-        }
-    }
-
-    fn rect(&mut self, x: usize, y: usize, w: usize, h: usize, c: Rgb) {
-        for yy in y..(y + h).min(self.h) {
-            for xx in x..(x + w).min(self.w) {
-                let i = (yy * self.w + xx) * 3;
-                self.px[i..i + 3].copy_from_slice(&c);
-            }
-        }
-    }
-
-    /// Draws `s` (digits, `-`, `/`, `.`) in a 3×5 font scaled by 2, left edge at `x`.
-    fn text(&mut self, x: usize, y: usize, s: &str, c: Rgb) {
-        let mut cx = x;
-        for ch in s.chars() {
-            if let Some(g) = glyph(ch) {
-                for (row, bits) in g.iter().enumerate() {
-                    for col in 0..3 {
-                        if bits & (0b100 >> col) != 0 {
-                            self.rect(cx + col * 2, y + row * 2, 2, 2, c);
-                        }
-                    }
-                }
-            }
-            cx += 8;
-        }
-    }
-
-    fn png(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        {
-            let mut enc = png::Encoder::new(&mut out, self.w as u32, self.h as u32);
-            enc.set_color(png::ColorType::Rgb);
-            enc.set_depth(png::BitDepth::Eight);
-            if let Ok(mut w) = enc.write_header() {
-                let _ = w.write_image_data(&self.px);
-            }
-        }
-        out
-    }
+fn rgb(c: Rgb) -> RGBColor {
+    RGBColor(c[0], c[1], c[2])
 }
 
-/// 3×5 glyphs, one row per entry (bit 2 = left column).
-fn glyph(c: char) -> Option<[u8; 5]> {
-    Some(match c {
-        '0' => [0b111, 0b101, 0b101, 0b101, 0b111],
-        '1' => [0b010, 0b110, 0b010, 0b010, 0b111],
-        '2' => [0b111, 0b001, 0b111, 0b100, 0b111],
-        '3' => [0b111, 0b001, 0b111, 0b001, 0b111],
-        '4' => [0b101, 0b101, 0b111, 0b001, 0b001],
-        '5' => [0b111, 0b100, 0b111, 0b001, 0b111],
-        '6' => [0b111, 0b100, 0b111, 0b101, 0b111],
-        '7' => [0b111, 0b001, 0b010, 0b010, 0b010],
-        '8' => [0b111, 0b101, 0b111, 0b101, 0b111],
-        '9' => [0b111, 0b101, 0b111, 0b001, 0b111],
-        '-' => [0b000, 0b000, 0b111, 0b000, 0b000],
-        '/' => [0b001, 0b001, 0b010, 0b100, 0b100],
-        '.' => [0b000, 0b000, 0b000, 0b000, 0b010],
-        _ => return None,
-    })
+/// One row per brand: daily bars, negative at the bottom, then neutral, then positive, with
+/// the brand's name, a count axis, the days under the bars and a legend, in `w`'s language.
+pub fn render(brands: &[BrandSection], w: &Words) -> Vec<u8> {
+    register_font();
+    let rows = brands.len().max(1) as u32;
+    let (width, height) = (WIDTH, ROW * rows);
+    let mut px = vec![255u8; (width * height * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut px, (width, height)).into_drawing_area();
+        let areas = root.split_evenly((rows as usize, 1));
+        for (b, area) in brands.iter().zip(areas) {
+            // drawing errors leave a blank row: the digest goes out anyway
+            let _ = draw_brand(&area, b, w);
+        }
+        let _ = root.present();
+    }
+    encode(&px, width, height)
 }
 
-/// One row per brand: daily bars, negative at the bottom, then neutral, then positive; the
-/// peak on the left, day-of-month numbers under every other bar.
-pub fn render(brands: &[BrandSection]) -> Vec<u8> {
-    let rows = brands.len().max(1);
-    let mut c = Canvas::new(WIDTH, ROW * rows);
-    for (r, b) in brands.iter().enumerate() {
-        let y0 = r * ROW + TOP;
-        let plot_h = ROW - TOP - BOTTOM;
-        let base = y0 + plot_h;
-        let n = b.days.len().max(1);
-        let slot = (WIDTH - LEFT - RIGHT) / n;
-        let bar = (slot * 7 / 10).max(2);
-        let peak = b.days.iter().map(|d| d.mentions).max().unwrap_or(0).max(1);
-        c.rect(LEFT - 2, base, WIDTH - LEFT - RIGHT + 2, 1, AXIS);
-        c.text(2, y0, &peak.to_string(), INK);
-        c.text(2, base - 9, "0", INK);
-        for (i, d) in b.days.iter().enumerate() {
-            let x = LEFT + i * slot + (slot - bar) / 2;
-            let scale = |v: usize| v * plot_h / peak;
-            let neg = scale(d.negative);
-            let pos = scale(d.positive);
-            let total = scale(d.mentions);
-            let neu = total.saturating_sub(neg + pos);
-            c.rect(x, base - neg, bar, neg, NEGATIVE);
-            c.rect(x, base - neg - neu, bar, neu, NEUTRAL);
-            c.rect(x, base - neg - neu - pos, bar, pos, POSITIVE);
-            if i % 2 == 1 || i + 1 == n {
-                let label = d.date.format("%d").to_string();
-                c.text(x + bar / 2 - 7, base + 4, &label, INK);
-            }
+fn draw_brand<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    b: &BrandSection,
+    w: &Words,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let n = b.days.len().max(1);
+    let peak = b.days.iter().map(|d| d.mentions).max().unwrap_or(0).max(1);
+    let top = (peak as f64 * 1.15).ceil().max(2.0) as u32;
+    let mut chart = ChartBuilder::on(area)
+        .margin(6)
+        .caption(&b.name, (FAMILY, 14).into_font().color(&INK))
+        .x_label_area_size(20)
+        .y_label_area_size(34)
+        .build_cartesian_2d(0u32..n as u32, 0u32..top)?;
+    let days = b.days.clone();
+    let label_day = move |i: &u32| {
+        days.get(*i as usize)
+            .map(|d| {
+                let m = w.months_short[chrono::Datelike::month0(&d.date) as usize];
+                format!("{} {m}", chrono::Datelike::day(&d.date))
+            })
+            .unwrap_or_default()
+    };
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(GRID)
+        .bold_line_style(GRID)
+        .axis_style(INK.mix(0.5))
+        .x_labels(7)
+        .y_labels(4)
+        .x_label_formatter(&label_day)
+        .y_label_formatter(&|v| w.number(*v as usize))
+        .label_style((FAMILY, 11).into_font().color(&INK))
+        .draw()?;
+    let bars = b.days.iter().enumerate().flat_map(|(i, d)| {
+        let neg = d.negative as u32;
+        let neu = d.mentions.saturating_sub(d.negative + d.positive) as u32;
+        let pos = d.positive as u32;
+        let x = i as u32;
+        let seg = |from: u32, to: u32, c: Rgb| {
+            let mut r = Rectangle::new([(x, from), (x + 1, to)], rgb(c).filled());
+            r.set_margin(0, 0, 4, 4);
+            r
+        };
+        [
+            seg(0, neg, NEGATIVE),
+            seg(neg, neg + neu, NEUTRAL),
+            seg(neg + neu, neg + neu + pos, POSITIVE),
+        ]
+    });
+    chart.draw_series(bars)?;
+    // the legend, top right
+    let legend = [
+        (w.labels(crate::doc::Label::Negative), NEGATIVE),
+        (w.labels(crate::doc::Label::Neutral), NEUTRAL),
+        (w.labels(crate::doc::Label::Positive), POSITIVE),
+    ];
+    let (aw, _) = area.dim_in_pixel();
+    let style = (FAMILY, 11).into_font().color(&INK);
+    let mut x = aw as i32 - 8;
+    for (label, c) in legend.iter().rev() {
+        let (tw, _) = area.estimate_text_size(label, &style)?;
+        x -= tw as i32;
+        area.draw_text(label, &style, (x, 8))?;
+        x -= 14;
+        area.draw(&Rectangle::new([(x, 9), (x + 10, 19)], rgb(*c).filled()))?;
+        x -= 10;
+    }
+    Ok(())
+}
+
+fn encode(px: &[u8], width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, width, height);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        if let Ok(mut w) = enc.write_header() {
+            let _ = w.write_image_data(px);
         }
     }
-    c.png()
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::digest::build::{DayCount, Split};
+    use crate::digest::words::{EN, FR};
     use chrono::NaiveDate;
 
-    #[test]
-    fn renders_a_valid_png_with_bars() {
+    fn section() -> BrandSection {
         let days = (0..14)
             .map(|i| DayCount {
                 date: NaiveDate::from_ymd_opt(2026, 9, 1 + i).unwrap(),
@@ -145,7 +157,7 @@ mod tests {
                 positive: 1,
             })
             .collect();
-        let b = BrandSection {
+        BrandSection {
             id: "a".into(),
             name: "A".into(),
             mentions: 3,
@@ -153,15 +165,44 @@ mod tests {
             sentiment: Split::default(),
             top: vec![],
             days,
-        };
-        let png = render(&[b.clone(), b]);
+            aspects: vec![],
+            strengths: vec![],
+            weaknesses: vec![],
+            ideas: vec![],
+            voices: vec![],
+            share_of_voice: 1.0,
+            previous_share_of_voice: 1.0,
+            sampled: None,
+        }
+    }
+
+    fn decode(png: Vec<u8>) -> (u32, u32, Vec<u8>) {
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         let decoder = png::Decoder::new(std::io::Cursor::new(png));
         let mut reader = decoder.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
         let info = reader.next_frame(&mut buf).unwrap();
-        assert_eq!((info.width, info.height), (WIDTH as u32, 2 * ROW as u32));
+        (info.width, info.height, buf)
+    }
+
+    #[test]
+    fn renders_a_valid_png_with_bars_and_text() {
+        let (w, h, buf) = decode(render(&[section(), section()], &EN));
+        assert_eq!((w, h), (WIDTH, 2 * ROW));
         assert!(buf.chunks(3).any(|p| p == NEGATIVE), "negative bars drawn");
         assert!(buf.chunks(3).any(|p| p == POSITIVE), "positive bars drawn");
+        // text is drawn with anti-aliasing: ink-coloured pixels and their blends
+        let inked = buf
+            .chunks(3)
+            .filter(|p| p[0] < 140 && p[1] < 140 && p[2] < 150 && p[2] > p[0])
+            .count();
+        assert!(inked > 100, "labels drawn ({inked} pixels)");
+    }
+
+    #[test]
+    fn the_labels_follow_the_language() {
+        let en = render(&[section()], &EN);
+        let fr = render(&[section()], &FR);
+        assert_ne!(en, fr, "the French chart writes its own legend and months");
     }
 }

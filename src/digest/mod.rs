@@ -4,50 +4,40 @@
 
 pub mod build;
 pub mod chart;
+pub mod insight;
 pub mod render;
+pub mod summary;
+pub mod words;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::config::Watch;
 use crate::index::search::Reader;
 use crate::mail::{MailError, Outgoing};
+use crate::index::search::SearchError;
 use crate::state::{Space, State};
 use build::{Digest, Period};
+
+/// The digest of `watch` for `period`, read from the index, its summary written.
+pub fn compose(reader: &Reader, watch: &Watch, period: Period) -> Result<Digest, SearchError> {
+    let mut d = build::build(reader, watch, period)?;
+    d.summary = summary::summarize(&d);
+    Ok(d)
+}
 
 /// The message of a digest: subject, text, HTML with its charts inline.
 pub fn message(d: &Digest, watch: &Watch) -> Outgoing {
     let charts: Vec<Vec<u8>> = d
         .brands
         .iter()
-        .map(|b| chart::render(std::slice::from_ref(b)))
+        .map(|b| chart::render(std::slice::from_ref(b), words::words(d.language)))
         .collect();
     let html = render::html(d, &|i| (i < charts.len()).then(|| format!("cid:chart-{i}")));
-    let subject = watch.digest.subject.clone().unwrap_or_else(|| {
-        let mentions: usize = d.brands.iter().map(|b| b.mentions).sum();
-        // the same alerts as the body lists: new ones, and reminders said apart
-        let reminders = d.alerts.iter().filter(|a| a.reminder).count();
-        let alerts = d.alerts.len() - reminders;
-        let mut s = format!(
-            "vigie — {} — {}: {} mention{}",
-            d.watch,
-            render::period_label(d),
-            mentions,
-            if mentions == 1 { "" } else { "s" }
-        );
-        if alerts > 0 {
-            s.push_str(&format!(
-                ", {alerts} alert{}",
-                if alerts == 1 { "" } else { "s" }
-            ));
-        }
-        if reminders > 0 {
-            s.push_str(&format!(
-                ", {reminders} reminder{}",
-                if reminders == 1 { "" } else { "s" }
-            ));
-        }
-        s
-    });
+    let subject = watch
+        .digest
+        .subject
+        .clone()
+        .unwrap_or_else(|| subject(d));
     Outgoing {
         from: watch.digest.from.clone(),
         to: watch.digest.to.clone(),
@@ -60,6 +50,33 @@ pub fn message(d: &Digest, watch: &Watch) -> Outgoing {
             .map(|(i, png)| (format!("chart-{i}"), png))
             .collect(),
     }
+}
+
+/// "vigie — telecoms — Thursday 3 September 2026: 57 mentions, 2 alerts, 1 reminder", in the
+/// digest's language: the same alerts as the body lists, new ones and reminders said apart.
+pub fn subject(d: &Digest) -> String {
+    let w = words::words(d.language);
+    let mentions: usize = d.brands.iter().map(|b| b.mentions).sum();
+    let reminders = d.alerts.iter().filter(|a| a.reminder).count();
+    let alerts = d.alerts.len() - reminders;
+    let mut s = format!(
+        "vigie — {} — {}{}{}",
+        d.watch,
+        render::period_label(d),
+        if d.language == crate::analyze::lang::Lang::Fr {
+            " : "
+        } else {
+            ": "
+        },
+        w.count(mentions, w.mention)
+    );
+    if alerts > 0 {
+        s.push_str(&format!(", {}", w.count(alerts, w.alert)));
+    }
+    if reminders > 0 {
+        s.push_str(&format!(", {}", w.count(reminders, w.reminder)));
+    }
+    s
 }
 
 /// The forms a digest is rendered in.
@@ -91,7 +108,7 @@ pub fn render_as(d: &Digest, watch: &Watch, format: Format) -> Result<Vec<u8>, M
                 .map(|b| {
                     format!(
                         "data:image/png;base64,{}",
-                        render::base64(&chart::render(std::slice::from_ref(b)))
+                        render::base64(&chart::render(std::slice::from_ref(b), words::words(d.language)))
                     )
                 })
                 .collect();
@@ -139,19 +156,22 @@ pub fn send_due(
     let mut out = Vec::new();
     for w in watches.iter().filter(|w| !w.digest.to.is_empty()) {
         let due = due_time(w, now);
-        let today = now
-            .with_timezone(&w.digest.timezone)
-            .date_naive()
-            .to_string();
+        let local_today = now.with_timezone(&w.digest.timezone).date_naive();
+        let weekly = w.digest.every == crate::config::Every::Week;
+        // a weekly digest goes on Mondays, for the seven days before
+        if weekly && chrono::Datelike::weekday(&local_today) != chrono::Weekday::Mon {
+            continue;
+        }
+        let today = local_today.to_string();
         let key = format!("digest-sent/{}", w.name);
         if now < due || state.get::<String>(Space::Meta, &key).as_deref() == Some(today.as_str()) {
             continue;
         }
         let period = Period {
-            from: due - Duration::days(1),
+            from: due - Duration::days(if weekly { 7 } else { 1 }),
             to: due,
         };
-        let result = build::build(reader, w, period)
+        let result = compose(reader, w, period)
             .map_err(|e| e.to_string())
             .and_then(|d| crate::mail::send(&message(&d, w)).map_err(|e| e.to_string()));
         if result.is_ok() {

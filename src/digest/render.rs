@@ -1,9 +1,15 @@
 //! The digest as plain text, as an HTML e-mail (inline CSS, tables, no scripts; every piece
-//! of document text escaped), and as JSON.
+//! of document text escaped), and as JSON, in the digest's language.
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::alert::Alert;
+use crate::analyze::aspect::Aspect;
+use crate::analyze::lang::Lang;
 use crate::digest::build::{BrandSection, Digest, ExpectationItem, Split};
+use crate::digest::insight::AspectCount;
+use crate::digest::summary::alert_phrase;
+use crate::digest::words::{capitalised, words, Words};
 use crate::doc::{ExpectationKind, Label};
 use crate::html::html_escape as esc;
 
@@ -11,76 +17,188 @@ fn local(d: &Digest, t: DateTime<Utc>) -> chrono::DateTime<chrono_tz::Tz> {
     t.with_timezone(&d.timezone)
 }
 
-/// "Thursday 3 September 2026", or a range when the period is not one calendar day.
+fn w(d: &Digest) -> &'static Words {
+    words(d.language)
+}
+
+/// "Thursday 3 September 2026", or a range when the period is not one calendar day, in the
+/// digest's language.
 pub fn period_label(d: &Digest) -> String {
+    let w = w(d);
     let from = local(d, d.from);
     let to = local(d, d.to - Duration::seconds(1));
     let midnight = from.format("%H:%M").to_string() == "00:00"
         && (d.to - d.from).num_hours().abs_diff(24) <= 1;
     if midnight {
-        from.format("%A %-d %B %Y").to_string()
+        w.long_date(&from)
     } else {
-        format!(
-            "{} → {}",
-            from.format("%a %-d %b %H:%M"),
-            to.format("%a %-d %b %Y %H:%M")
-        )
-    }
-}
-
-fn change(now: usize, before: usize) -> String {
-    if before == 0 {
-        if now == 0 {
-            "no change".into()
-        } else {
-            "new".into()
-        }
-    } else {
-        let pct = (now as f64 - before as f64) * 100.0 / before as f64;
-        format!("{}{:.0}%", if pct >= 0.0 { "+" } else { "" }, pct)
+        format!("{} → {}", w.short_time(&from, false), w.short_time(&to, true))
     }
 }
 
 /// Expectations listed per kind in the text digest (the HTML and JSON list them all).
 const TEXT_ITEMS: usize = 8;
+/// Voices listed per brand in the text and HTML digests.
+const VOICES_SHOWN: usize = 5;
 
-fn kind_title(k: ExpectationKind) -> &'static str {
-    match k {
-        ExpectationKind::Request => "Requests still waiting",
-        ExpectationKind::Complaint => "Complaints",
-        ExpectationKind::Wish => "Wishes and suggestions",
+fn split_line(w: &Words, s: &Split) -> String {
+    format!(
+        "{} {} · {} {} · {} {}",
+        w.number(s.negative),
+        w.labels(Label::Negative),
+        w.number(s.neutral),
+        w.labels(Label::Neutral),
+        w.number(s.positive),
+        w.labels(Label::Positive)
+    )
+}
+
+fn colon(w: &Words) -> &'static str {
+    if w.lang == Lang::Fr {
+        "\u{a0}:"
+    } else {
+        ":"
     }
 }
 
-fn split_line(s: &Split) -> String {
-    format!(
-        "{} negative · {} neutral · {} positive",
-        s.negative, s.neutral, s.positive
-    )
+/// An alert's heading: its kind and brand ("volume spike on Lumio"), in the language.
+fn alert_title(w: &Words, a: &Alert) -> String {
+    if w.lang != Lang::Fr {
+        return a.summary();
+    }
+    let what = capitalised(&alert_phrase(w, a));
+    if a.reminder {
+        format!("Rappel — {what}")
+    } else {
+        what
+    }
+}
+
+/// An alert's details, with its figures.
+fn alert_detail(w: &Words, a: &Alert) -> String {
+    use crate::alert::AlertKind;
+    if w.lang != Lang::Fr {
+        return a.message.clone();
+    }
+    let scale = a
+        .scale
+        .as_deref()
+        .map(|s| s.replace('h', "\u{a0}h").replace('d', "\u{a0}j"))
+        .unwrap_or_else(|| "24\u{a0}h".into());
+    let figures = match (a.count, a.baseline) {
+        (Some(c), Some(b)) => format!(
+            "{} documents sur les dernières {scale}, pour {} attendus d'habitude",
+            c.round(),
+            format!("{b:.1}").replace('.', ",")
+        ),
+        _ => String::new(),
+    };
+    let score = format!("{:.1}", a.score).replace('.', ",");
+    let what = match a.kind {
+        AlertKind::Emerging => "terme en forte hausse",
+        AlertKind::SentimentShift => "part des mentions négatives au-dessus de l'habitude",
+        AlertKind::VolumeSpike => "volume de mentions au-dessus de l'habitude",
+        AlertKind::VolumeDrop => "volume de mentions au-dessous de l'habitude",
+    };
+    if figures.is_empty() {
+        format!("{}{what} (score {score})", if a.reminder { "toujours : " } else { "" })
+    } else {
+        format!(
+            "{}{what} : {figures} (score {score})",
+            if a.reminder { "toujours : " } else { "" }
+        )
+    }
+}
+
+/// "the network +2/−31".
+fn aspect_tally(w: &Words, a: &AspectCount) -> String {
+    format!("{} +{}/−{}", w.aspect(a.aspect), a.positive, a.negative)
+}
+
+fn aspects_of<'a>(b: &'a BrandSection, which: &[Aspect]) -> Vec<&'a AspectCount> {
+    which
+        .iter()
+        .filter_map(|x| b.aspects.iter().find(|a| a.aspect == *x))
+        .collect()
+}
+
+fn idea_heading(w: &Words, a: Option<Aspect>) -> String {
+    match a {
+        Some(a) => capitalised(w.aspect(a)),
+        None => {
+            if w.lang == Lang::Fr {
+                "Autres".into()
+            } else {
+                "Other".into()
+            }
+        }
+    }
+}
+
+/// "forum, 18 posts, seen 14 more times".
+fn voice_line(w: &Words, v: &crate::digest::insight::Voice) -> String {
+    let mut s = format!("{}, {}", v.source, w.count(v.mentions, w.posts));
+    if v.reach > 0 {
+        s.push_str(&if w.lang == Lang::Fr {
+            format!(", {} {}", w.reach, w.count(v.reach, ("reprise", "reprises")))
+        } else {
+            format!(", {} {}", w.reach, w.count(v.reach, ("copy", "copies")))
+        });
+    }
+    s
+}
+
+fn share_line(w: &Words, b: &BrandSection) -> String {
+    if w.lang == Lang::Fr {
+        format!(
+            "{}{} {} (contre {} {})",
+            w.share_of_voice,
+            colon(w),
+            w.percent(b.share_of_voice),
+            w.percent(b.previous_share_of_voice),
+            "avant"
+        )
+    } else {
+        format!(
+            "{}{} {} (was {})",
+            w.share_of_voice,
+            colon(w),
+            w.percent(b.share_of_voice),
+            w.percent(b.previous_share_of_voice)
+        )
+    }
 }
 
 /// Plain text.
 pub fn text(d: &Digest) -> String {
+    let w = w(d);
     let mut o = String::new();
     o.push_str(&format!(
-        "vigie digest — {} — {} ({})\n",
+        "{} — {} — {} ({})\n",
+        w.title,
         d.watch,
         period_label(d),
         d.timezone.name()
     ));
     o.push_str(&format!(
-        "{} document{} in the period\n",
-        d.documents,
-        if d.documents == 1 { "" } else { "s" }
+        "{} {}\n",
+        w.number(d.documents),
+        w.plural(d.documents, w.in_period)
     ));
+    if !d.summary.is_empty() {
+        o.push_str(&format!("\n{}\n", w.summary.to_uppercase()));
+        for s in &d.summary {
+            o.push_str(&format!("  {s}\n"));
+        }
+    }
     if !d.alerts.is_empty() {
-        o.push_str("\nALERTS\n");
+        o.push_str(&format!("\n{}\n", w.alerts.to_uppercase()));
         for a in &d.alerts {
             o.push_str(&format!(
                 "  - {} {}\n    {}\n",
-                local(d, a.at).format("%d/%m %H:%M"),
-                a.summary(),
-                a.message
+                w.stamp(&local(d, a.at)),
+                alert_title(w, a),
+                alert_detail(w, a)
             ));
         }
     }
@@ -88,9 +206,9 @@ pub fn text(d: &Digest) -> String {
         o.push_str(&brand_text(d, b));
     }
     if !d.expectations.is_empty() {
-        o.push_str("\nUNMET EXPECTATIONS\n");
+        o.push_str(&format!("\n{}\n", w.unmet.to_uppercase()));
         for (kind, items, total) in expectation_groups(d) {
-            o.push_str(&format!("{} ({total})\n", kind_title(kind)));
+            o.push_str(&format!("{} ({total})\n", w.kind_title(kind)));
             for e in items.iter().take(TEXT_ITEMS) {
                 let brand = e
                     .brand
@@ -113,13 +231,22 @@ pub fn text(d: &Digest) -> String {
                 ));
             }
             if items.len() > TEXT_ITEMS {
-                o.push_str(&format!("  … and {} more\n", items.len() - TEXT_ITEMS));
+                o.push_str(&format!(
+                    "  {}\n",
+                    w.fill(w.and_more, items.len() - TEXT_ITEMS, "")
+                ));
             }
         }
     }
     if !d.emerging.is_empty() {
-        o.push_str("\nEMERGING\n");
+        o.push_str(&format!("\n{}\n", w.emerging.to_uppercase()));
         for e in &d.emerging {
+            let detail = d
+                .alerts
+                .iter()
+                .find(|a| a.terms == e.terms && a.kind == crate::alert::AlertKind::Emerging)
+                .map(|a| alert_detail(w, a))
+                .unwrap_or_else(|| e.message.clone());
             o.push_str(&format!(
                 "  - {}\n    {}\n",
                 e.terms
@@ -127,7 +254,7 @@ pub fn text(d: &Digest) -> String {
                     .map(|t| format!("“{t}”"))
                     .collect::<Vec<_>>()
                     .join(", "),
-                e.message
+                detail
             ));
             for u in e.evidence.iter().take(3) {
                 o.push_str(&format!("    {u}\n"));
@@ -138,14 +265,19 @@ pub fn text(d: &Digest) -> String {
 }
 
 fn brand_text(d: &Digest, b: &BrandSection) -> String {
+    let w = w(d);
+    let hours = (d.to - d.from).num_hours();
     let mut o = format!(
-        "\n{} — {} mention{} ({} the period before, {})\n  sentiment: {}\n",
+        "\n{} — {} ({} {}, {})\n  {}{} {}\n  {}\n",
         b.name.to_uppercase(),
-        b.mentions,
-        if b.mentions == 1 { "" } else { "s" },
-        b.previous,
-        change(b.mentions, b.previous),
-        split_line(&b.sentiment)
+        w.count(b.mentions, w.mention),
+        w.number(b.previous),
+        w.before(hours),
+        w.change(b.mentions, b.previous),
+        w.tone,
+        colon(w),
+        split_line(w, &b.sentiment),
+        share_line(w, b)
     );
     let spark: String = b
         .days
@@ -160,30 +292,72 @@ fn brand_text(d: &Digest, b: &BrandSection) -> String {
             }
         })
         .collect();
-    o.push_str(&format!("  last {} days: {spark}\n", b.days.len()));
+    o.push_str(&format!(
+        "  {}{} {spark}\n",
+        w.fill(w.last_days, b.days.len(), ""),
+        colon(w)
+    ));
+    for (title, list) in [
+        (w.strengths, aspects_of(b, &b.strengths)),
+        (w.weaknesses, aspects_of(b, &b.weaknesses)),
+    ] {
+        if !list.is_empty() {
+            let items: Vec<String> = list.iter().map(|a| aspect_tally(w, a)).collect();
+            o.push_str(&format!("  {title}{} {}\n", colon(w), items.join(" · ")));
+            for a in list.iter().take(2) {
+                if let Some(u) = a.examples.first() {
+                    o.push_str(&format!("     {}{} {u}\n", w.aspect(a.aspect), colon(w)));
+                }
+            }
+        }
+    }
+    if !b.ideas.is_empty() {
+        o.push_str(&format!("  {}{}\n", w.ideas, colon(w)));
+        for i in b.ideas.iter().take(4) {
+            if let Some(first) = i.wishes.first() {
+                o.push_str(&format!(
+                    "     {} ({}): “{}” {}\n",
+                    idea_heading(w, i.aspect),
+                    i.count,
+                    first.quote,
+                    first.url
+                ));
+            }
+        }
+    }
+    if !b.voices.is_empty() {
+        o.push_str(&format!("  {}{}\n", w.voices, colon(w)));
+        for v in b.voices.iter().take(VOICES_SHOWN) {
+            o.push_str(&format!("     {} ({})\n", v.author, voice_line(w, v)));
+        }
+    }
     for (i, m) in b.top.iter().enumerate() {
         let by = m
             .author
             .as_deref()
-            .map(|a| format!(", by {a}"))
+            .map(|a| format!(", {} {a}", w.by))
             .unwrap_or_default();
         o.push_str(&format!(
             "  {}. {} — {}{by}, {}, {}\n",
             i + 1,
             m.title,
             m.source,
-            local(d, m.published).format("%d/%m %H:%M"),
-            m.sentiment.as_str()
+            w.stamp(&local(d, m.published)),
+            w.label(m.sentiment)
         ));
         o.push_str(&format!("     {}\n     {}\n", m.snippet, m.url));
         if !m.also_at.is_empty() {
-            o.push_str(&format!("     also at: {}\n", m.also_at.join(", ")));
+            o.push_str(&format!(
+                "     {}{} {}\n",
+                w.also_at,
+                colon(w),
+                m.also_at.join(", ")
+            ));
         }
         if m.similar > 0 {
             o.push_str(&format!(
-                "     and {} similar mention{}\n",
-                m.similar,
-                if m.similar == 1 { "" } else { "s" }
+                "     + {}\n",
+                w.count(m.similar, w.similar)
             ));
         }
     }
@@ -234,13 +408,21 @@ fn split_bar(s: &Split) -> String {
     format!("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"border-collapse:collapse;margin:6px 0 4px 0;\"><tr>{cells}</tr></table>")
 }
 
+/// The section heading style of the HTML digest.
+const H2: &str = "font-size:18px;font-weight:bold;";
+const H3: &str = "font-size:14px;font-weight:bold;margin:12px 0 4px 0;color:#52606d;";
+const SMALL: &str = "font-size:12px;color:#6b7785;";
+
 /// The HTML e-mail. `image_src(brand index)` gives the `src` of each brand's chart (a `cid:`
 /// for mail, a `data:` URI for a file), or `None` to leave charts out.
 pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
+    let w = w(d);
+    let hours = (d.to - d.from).num_hours();
     let mut o = String::new();
-    o.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    o.push_str(&format!("<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">", w.code));
     o.push_str(&format!(
-        "<title>vigie digest — {}</title></head>\n",
+        "<title>{} — {}</title></head>\n",
+        esc(w.title),
         esc(&d.watch)
     ));
     o.push_str(&format!(
@@ -250,31 +432,38 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
     o.push_str("<table role=\"presentation\" width=\"640\" cellpadding=\"0\" cellspacing=\"0\" style=\"max-width:640px;width:100%;background:#ffffff;border-radius:6px;border:1px solid #e1e5ea;\">\n");
     // header
     o.push_str(&format!(
-        "<tr><td style=\"padding:20px 24px 12px 24px;border-bottom:3px solid #1d4e89;\"><div style=\"font-size:12px;color:#6b7785;text-transform:uppercase;letter-spacing:1px;\">vigie digest · {}</div><div style=\"font-size:22px;font-weight:bold;margin-top:4px;\">{}</div><div style=\"font-size:13px;color:#6b7785;margin-top:4px;\">{} document{} · {} alert{} · {}</div></td></tr>\n",
+        "<tr><td style=\"padding:20px 24px 12px 24px;border-bottom:3px solid #1d4e89;\"><div style=\"font-size:12px;color:#6b7785;text-transform:uppercase;letter-spacing:1px;\">{} · {}</div><div style=\"font-size:22px;font-weight:bold;margin-top:4px;\">{}</div><div style=\"font-size:13px;color:#6b7785;margin-top:4px;\">{} · {} · {}</div></td></tr>\n",
+        esc(w.title),
         esc(&d.watch),
         esc(&period_label(d)),
-        d.documents,
-        if d.documents == 1 { "" } else { "s" },
-        d.alerts.len(),
-        if d.alerts.len() == 1 { "" } else { "s" },
+        esc(&w.count(d.documents, w.document)),
+        esc(&w.count(d.alerts.len(), w.alert)),
         esc(d.timezone.name())
     ));
+    // summary
+    if !d.summary.is_empty() {
+        o.push_str(&format!("<tr><td style=\"padding:16px 24px 0 24px;\"><div style=\"{H2}\">{}</div><ul style=\"margin:6px 0 0 0;padding-left:20px;font-size:15px;line-height:1.45;\">", esc(w.summary)));
+        for s in &d.summary {
+            o.push_str(&format!("<li style=\"margin:4px 0;\">{}</li>", esc(s)));
+        }
+        o.push_str("</ul></td></tr>\n");
+    }
     // alerts
     if !d.alerts.is_empty() {
-        o.push_str("<tr><td style=\"padding:16px 24px 0 24px;\"><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"background:#fff4e5;border-left:4px solid #e8870e;\">");
+        o.push_str(&format!("<tr><td style=\"padding:16px 24px 0 24px;\"><div style=\"{H2}\">{}</div><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"background:#fff4e5;border-left:4px solid #e8870e;margin-top:6px;\">", esc(w.alerts)));
         for a in &d.alerts {
             o.push_str(&format!(
                 "<tr><td style=\"padding:8px 12px;font-size:14px;\"><strong>{}</strong> <span style=\"color:#8a6d3b;font-size:12px;\">{}</span><div style=\"font-size:13px;color:#52606d;margin-top:2px;\">{}</div>",
-                esc(&a.summary()),
-                esc(&local(d, a.at).format("%d/%m %H:%M").to_string()),
-                esc(&a.message)
+                esc(&alert_title(w, a)),
+                esc(&w.stamp(&local(d, a.at))),
+                esc(&alert_detail(w, a))
             ));
             let links: Vec<String> = a
                 .evidence
                 .iter()
                 .take(3)
                 .enumerate()
-                .map(|(i, u)| link(u, &format!("source {}", i + 1), "color:#1d4e89;"))
+                .map(|(i, u)| link(u, &format!("{} {}", w.source, i + 1), "color:#1d4e89;"))
                 .collect();
             if !links.is_empty() {
                 o.push_str(&format!(
@@ -290,27 +479,36 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
     for (i, b) in d.brands.iter().enumerate() {
         o.push_str("<tr><td style=\"padding:20px 24px 4px 24px;\">");
         o.push_str(&format!(
-            "<div style=\"font-size:18px;font-weight:bold;\">{} <span style=\"font-size:14px;font-weight:normal;color:#52606d;\">{} mention{} · {} the period before ({})</span></div>",
+            "<div style=\"{H2}\">{} <span style=\"font-size:14px;font-weight:normal;color:#52606d;\">{} · {} {} ({})</span></div>",
             esc(&b.name),
-            b.mentions,
-            if b.mentions == 1 { "" } else { "s" },
-            b.previous,
-            esc(&change(b.mentions, b.previous))
+            esc(&w.count(b.mentions, w.mention)),
+            esc(&w.number(b.previous)),
+            esc(&w.before(hours)),
+            esc(&w.change(b.mentions, b.previous))
         ));
         o.push_str(&split_bar(&b.sentiment));
         o.push_str(&format!(
-            "<div style=\"font-size:12px;color:#6b7785;\"><span style=\"color:#d64541;\">■</span> {} negative &nbsp; <span style=\"color:#a0a8b2;\">■</span> {} neutral &nbsp; <span style=\"color:#3ca05a;\">■</span> {} positive</div>",
-            b.sentiment.negative, b.sentiment.neutral, b.sentiment.positive
+            "<div style=\"{SMALL}\"><span style=\"color:#d64541;\">■</span> {} {} &nbsp; <span style=\"color:#a0a8b2;\">■</span> {} {} &nbsp; <span style=\"color:#3ca05a;\">■</span> {} {} &nbsp;·&nbsp; {}</div>",
+            esc(&w.number(b.sentiment.negative)),
+            w.labels(Label::Negative),
+            esc(&w.number(b.sentiment.neutral)),
+            w.labels(Label::Neutral),
+            esc(&w.number(b.sentiment.positive)),
+            w.labels(Label::Positive),
+            esc(&share_line(w, b))
         ));
         if let Some(src) = image_src(i) {
+            let days = w.fill(w.last_days, b.days.len(), "");
             o.push_str(&format!(
-                "<div style=\"margin-top:10px;font-size:12px;color:#6b7785;\">Last {} days</div><img src=\"{}\" width=\"600\" alt=\"Mentions of {} per day over the last {} days, by sentiment\" style=\"display:block;width:100%;max-width:600px;height:auto;border:0;margin-top:4px;\">",
-                b.days.len(),
+                "<div style=\"margin-top:10px;{SMALL}\">{}</div><img src=\"{}\" width=\"600\" alt=\"{}\" style=\"display:block;width:100%;max-width:600px;height:auto;border:0;margin-top:4px;\">",
+                esc(&capitalised(&days)),
                 esc(&src),
-                esc(&b.name),
-                b.days.len()
+                esc(&w.fill(w.chart_alt, b.days.len(), &b.name)),
             ));
         }
+        o.push_str(&aspects_html(w, b));
+        o.push_str(&ideas_html(w, b));
+        o.push_str(&voices_html(w, b));
         if !b.top.is_empty() {
             o.push_str("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"margin-top:8px;\">");
             for m in &b.top {
@@ -322,9 +520,9 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
                     "<tr><td style=\"padding:8px 0;border-top:1px solid #eef1f4;\"><div style=\"font-size:15px;\">{}</div><div style=\"font-size:12px;color:#6b7785;margin:2px 0;\">{} · {} · <span style=\"color:{};\">{}</span></div><div style=\"font-size:13px;color:#3e4c59;\">{}</div>",
                     link(&m.url, &m.title, "color:#1d4e89;text-decoration:none;font-weight:bold;"),
                     esc(&source),
-                    esc(&local(d, m.published).format("%d/%m %H:%M").to_string()),
+                    esc(&w.stamp(&local(d, m.published))),
                     label_color(m.sentiment),
-                    m.sentiment.as_str(),
+                    w.label(m.sentiment),
                     esc(&m.snippet)
                 ));
                 if !m.also_at.is_empty() {
@@ -333,10 +531,10 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
                         .iter()
                         .map(|u| link(u, &host_of(u), "color:#6b7785;"))
                         .collect();
-                    o.push_str(&format!("<div style=\"font-size:12px;color:#6b7785;margin-top:2px;\">also at {}</div>", also.join(", ")));
+                    o.push_str(&format!("<div style=\"{SMALL}margin-top:2px;\">{} {}</div>", esc(w.also_at), also.join(", ")));
                 }
                 if m.similar > 0 {
-                    o.push_str(&format!("<div style=\"font-size:12px;color:#6b7785;margin-top:2px;\">and {} similar mention{}</div>", m.similar, if m.similar == 1 { "" } else { "s" }));
+                    o.push_str(&format!("<div style=\"{SMALL}margin-top:2px;\">+ {}</div>", esc(&w.count(m.similar, w.similar))));
                 }
                 o.push_str("</td></tr>");
             }
@@ -346,9 +544,9 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
     }
     // expectations
     if !d.expectations.is_empty() {
-        o.push_str("<tr><td style=\"padding:20px 24px 4px 24px;\"><div style=\"font-size:18px;font-weight:bold;\">Unmet expectations</div>");
+        o.push_str(&format!("<tr><td style=\"padding:20px 24px 4px 24px;\"><div style=\"{H2}\">{}</div>", esc(w.unmet)));
         for (kind, items, total) in expectation_groups(d) {
-            o.push_str(&format!("<div style=\"font-size:14px;font-weight:bold;margin:12px 0 4px 0;color:#52606d;\">{} ({total})</div>", kind_title(kind)));
+            o.push_str(&format!("<div style=\"{H3}\">{} ({total})</div>", esc(w.kind_title(kind))));
             o.push_str(
                 "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\">",
             );
@@ -356,7 +554,7 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
                 let brand = e.brand.as_deref().map(|b| format!("<span style=\"font-size:11px;background:#e6eef7;color:#1d4e89;padding:1px 5px;border-radius:3px;\">{}</span> ", esc(b))).unwrap_or_default();
                 let times = if e.count > 1 {
                     format!(
-                        " <span style=\"font-size:12px;color:#6b7785;\">×{}</span>",
+                        " <span style=\"{SMALL}\">×{}</span>",
                         e.count
                     )
                 } else {
@@ -365,7 +563,7 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
                 o.push_str(&format!(
                     "<tr><td style=\"padding:5px 0;border-top:1px solid #eef1f4;font-size:13px;\">{brand}“{}”{times} <span style=\"font-size:12px;\">{}</span></td></tr>",
                     esc(&e.quote),
-                    link(&e.url, "read", "color:#1d4e89;")
+                    link(&e.url, w.read, "color:#1d4e89;")
                 ));
             }
             o.push_str("</table>");
@@ -374,7 +572,7 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
     }
     // emerging
     if !d.emerging.is_empty() {
-        o.push_str("<tr><td style=\"padding:20px 24px 4px 24px;\"><div style=\"font-size:18px;font-weight:bold;\">Emerging</div>");
+        o.push_str(&format!("<tr><td style=\"padding:20px 24px 4px 24px;\"><div style=\"{H2}\">{}</div>", esc(w.emerging)));
         for e in &d.emerging {
             let terms: Vec<String> = e.terms.iter().map(|t| format!("“{}”", esc(t))).collect();
             let links: Vec<String> = e
@@ -382,19 +580,103 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
                 .iter()
                 .take(3)
                 .enumerate()
-                .map(|(i, u)| link(u, &format!("source {}", i + 1), "color:#1d4e89;"))
+                .map(|(i, u)| link(u, &format!("{} {}", w.source, i + 1), "color:#1d4e89;"))
                 .collect();
+            let detail = d
+                .alerts
+                .iter()
+                .find(|a| a.terms == e.terms && a.kind == crate::alert::AlertKind::Emerging)
+                .map(|a| alert_detail(w, a))
+                .unwrap_or_else(|| e.message.clone());
             o.push_str(&format!(
                 "<div style=\"padding:6px 0;border-top:1px solid #eef1f4;font-size:13px;\"><strong>{}</strong><div style=\"color:#52606d;\">{}</div><div style=\"font-size:12px;\">{}</div></div>",
                 terms.join(", "),
-                esc(&e.message),
+                esc(&detail),
                 links.join(" · ")
             ));
         }
         o.push_str("</td></tr>\n");
     }
-    o.push_str("<tr><td style=\"padding:16px 24px 20px 24px;font-size:11px;color:#9aa5b1;\">Made by vigie from the sources of this watch. Every mention, expectation and alert links to the documents behind it.</td></tr>\n");
+    o.push_str(&format!("<tr><td style=\"padding:16px 24px 20px 24px;font-size:11px;color:#9aa5b1;\">{}</td></tr>\n", esc(w.footer)));
     o.push_str("</table>\n</td></tr></table>\n</body></html>\n");
+    o
+}
+
+/// Strengths and weaknesses: each aspect with its counts and the posts that say so.
+fn aspects_html(w: &Words, b: &BrandSection) -> String {
+    let mut o = String::new();
+    for (title, list, color) in [
+        (w.strengths, aspects_of(b, &b.strengths), "#3ca05a"),
+        (w.weaknesses, aspects_of(b, &b.weaknesses), "#d64541"),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        o.push_str(&format!("<div style=\"{H3}\">{}</div>", esc(title)));
+        o.push_str("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\">");
+        for a in list {
+            let examples: Vec<String> = a
+                .examples
+                .iter()
+                .map(|u| link(u, &host_of(u), "color:#1d4e89;"))
+                .collect();
+            o.push_str(&format!(
+                "<tr><td style=\"padding:4px 0;border-top:1px solid #eef1f4;font-size:13px;\"><strong style=\"color:{color};\">{}</strong> <span style=\"{SMALL}\">+{} / −{}</span> <span style=\"font-size:12px;\">{}</span></td></tr>",
+                esc(&capitalised(w.aspect(a.aspect))),
+                a.positive,
+                a.negative,
+                examples.join(" · ")
+            ));
+        }
+        o.push_str("</table>");
+    }
+    o
+}
+
+fn ideas_html(w: &Words, b: &BrandSection) -> String {
+    if b.ideas.is_empty() {
+        return String::new();
+    }
+    let mut o = format!("<div style=\"{H3}\">{}</div><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\">", esc(w.ideas));
+    for i in &b.ideas {
+        let quotes: Vec<String> = i
+            .wishes
+            .iter()
+            .take(3)
+            .map(|x| format!("“{}” {}", esc(&x.quote), link(&x.url, w.read, "color:#1d4e89;")))
+            .collect();
+        o.push_str(&format!(
+            "<tr><td style=\"padding:4px 0;border-top:1px solid #eef1f4;font-size:13px;\"><strong>{}</strong> <span style=\"{SMALL}\">({})</span><div>{}</div></td></tr>",
+            esc(&idea_heading(w, i.aspect)),
+            i.count,
+            quotes.join("<br>")
+        ));
+    }
+    o.push_str("</table>");
+    o
+}
+
+fn voices_html(w: &Words, b: &BrandSection) -> String {
+    if b.voices.is_empty() {
+        return String::new();
+    }
+    let mut o = format!("<div style=\"{H3}\">{}</div><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\">", esc(w.voices));
+    for v in b.voices.iter().take(VOICES_SHOWN) {
+        let posts: Vec<String> = v
+            .posts
+            .iter()
+            .take(3)
+            .enumerate()
+            .map(|(k, u)| link(u, &(k + 1).to_string(), "color:#1d4e89;"))
+            .collect();
+        o.push_str(&format!(
+            "<tr><td style=\"padding:4px 0;border-top:1px solid #eef1f4;font-size:13px;\"><strong>{}</strong> <span style=\"{SMALL}\">{}</span> <span style=\"font-size:12px;\">{}</span></td></tr>",
+            esc(&v.author),
+            esc(&voice_line(w, v)),
+            posts.join(" · ")
+        ));
+    }
+    o.push_str("</table>");
     o
 }
 
