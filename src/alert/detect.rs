@@ -852,7 +852,7 @@ impl BrandSignals {
             self.recent,
             p0 * 100.0
         );
-        Alert::new(
+        let mut a = Alert::new(
             AlertKind::SentimentShift,
             watch,
             Some(brand.to_string()),
@@ -862,7 +862,9 @@ impl BrandSignals {
             evidence,
             message,
             reminder,
-        )
+        );
+        a.brand_name = Some(name.to_string());
+        a
     }
 
     fn volume_alert(

@@ -121,7 +121,14 @@ pub fn demo(g: &Global, a: DemoArgs) -> Result<ExitCode, Failure> {
     };
     let digest = crate::digest::compose(&reader, watch, period)
         .map_err(|e| Failure::Other(e.into()))?;
-    rule(&format!("digest of the last {DIGEST_DAYS} days"));
+    rule(&format!(
+        "digest of the last {DIGEST_DAYS} days, in {} (the watch's [digest] language)",
+        if digest.language == crate::analyze::lang::Lang::Fr {
+            "French"
+        } else {
+            "English"
+        }
+    ));
     print!("{}", crate::digest::render::text(&digest));
     rule("alerts of the last week");
     let alerts = crate::alert::read_alerts(&reader, Some(now - Duration::days(7)), None, None)

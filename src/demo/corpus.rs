@@ -497,6 +497,7 @@ query = 'panne OR outage OR coupé OR "plus d internet"'
 [digest]
 at = "07:00"
 timezone = "Europe/Paris"
+language = "fr"
 to = ["veille@demo.example"]
 "##;
 

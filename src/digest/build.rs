@@ -275,12 +275,20 @@ pub fn build(reader: &Reader, watch: &Watch, period: Period) -> Result<Digest, S
         b.previous_share_of_voice = share(b.previous, total_before);
     }
     let expectations = expectations(reader, watch, &in_period(period))?;
-    let alerts = read_alerts(
+    let mut alerts = read_alerts(
         reader,
         Some(period.from),
         Some(period.to),
         Some(&watch.name),
     )?;
+    // alerts recorded before they carried the brand's name get it from the watch
+    for a in alerts.iter_mut().filter(|a| a.brand_name.is_none()) {
+        a.brand_name = a
+            .brand
+            .as_deref()
+            .and_then(|id| watch.brands.iter().find(|b| b.id == id))
+            .map(|b| b.name.clone());
+    }
     let emerging = alerts
         .iter()
         .filter(|a| a.kind == AlertKind::Emerging && !a.reminder)

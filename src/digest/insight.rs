@@ -477,6 +477,36 @@ mod tests {
     }
 
     #[test]
+    fn wishes_are_grouped_by_the_aspect_of_their_sentence() {
+        use crate::doc::Expectation;
+        let wish = |key: &str, text: &str, cue: &str| {
+            let mut d = doc(key, key, text, "fr", 0.1);
+            let start = text.find(cue).unwrap();
+            d.meta.expectations = vec![Expectation {
+                kind: ExpectationKind::Wish,
+                cue: cue.into(),
+                start,
+                end: start + cue.len(),
+            }];
+            d
+        };
+        let docs = vec![
+            wish("1", "Acme, ce serait bien que l'appli ait un mode sombre.", "ce serait bien"),
+            wish("2", "J'aimerais que l'application Acme garde ma session.", "J'aimerais"),
+            wish("3", "Acme devrait ouvrir le dimanche.", "devrait"),
+        ];
+        let i = brand_insight(&docs, &acme(), &["acme"]);
+        assert_eq!(i.ideas.len(), 2, "{:?}", i.ideas);
+        assert_eq!(i.ideas[0].aspect, Some(Aspect::App));
+        assert_eq!(i.ideas[0].count, 2);
+        assert_eq!(
+            i.ideas[0].wishes[0].quote,
+            "Acme, ce serait bien que l'appli ait un mode sombre."
+        );
+        assert_eq!((i.ideas[1].aspect, i.ideas[1].count), (None, 1));
+    }
+
+    #[test]
     fn in_a_post_about_two_brands_an_aspect_goes_to_the_nearest() {
         use crate::doc::Mention;
         let text = "Acme a un super service client. Chez Globex les prix sont abusés.";

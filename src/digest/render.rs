@@ -140,9 +140,16 @@ fn voice_line(w: &Words, v: &crate::digest::insight::Voice) -> String {
     let mut s = format!("{}, {}", v.source, w.count(v.mentions, w.posts));
     if v.reach > 0 {
         s.push_str(&if w.lang == Lang::Fr {
-            format!(", {} {}", w.reach, w.count(v.reach, ("reprise", "reprises")))
+            format!(", repris {} fois ailleurs", w.number(v.reach))
         } else {
-            format!(", {} {}", w.reach, w.count(v.reach, ("copy", "copies")))
+            format!(
+                ", copied {} elsewhere",
+                if v.reach == 1 {
+                    "once".to_string()
+                } else {
+                    format!("{} times", w.number(v.reach))
+                }
+            )
         });
     }
     s

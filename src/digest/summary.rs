@@ -256,17 +256,19 @@ fn waiting_sentence(w: &Words, d: &Digest) -> Option<String> {
             }
         }
         by_brand.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let top = by_brand.first().filter(|_| by_brand.len() > 1).map(|(id, n)| {
+        let top = by_brand.first().map(|(id, n)| {
             let name = d
                 .brands
                 .iter()
                 .find(|b| b.id == *id)
                 .map(|b| b.name.as_str())
                 .unwrap_or(id);
-            if fr {
-                format!(", dont {} pour {name}", w.number(*n))
-            } else {
-                format!(", {} of them for {name}", w.number(*n))
+            match (fr, *n == requests) {
+                (true, true) if requests > 1 => format!(", toutes pour {name}"),
+                (false, true) if requests > 1 => format!(", all for {name}"),
+                (_, true) => format!(" ({name})"),
+                (true, false) => format!(", dont {} pour {name}", w.number(*n)),
+                (false, false) => format!(", {} of them for {name}", w.number(*n)),
             }
         });
         let verb = match (fr, requests == 1) {
