@@ -45,6 +45,12 @@ impl DataDir {
         self.root.join("state")
     }
 
+    /// Documents handed over to the writer that holds the directory (`vigie ingest` beside a
+    /// running `vigie run`): JSON Lines files it indexes and then removes.
+    pub fn inbox_dir(&self) -> PathBuf {
+        self.root.join("inbox")
+    }
+
     fn lock_path(&self) -> PathBuf {
         self.root.join("vigie.lock")
     }

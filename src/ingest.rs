@@ -3,6 +3,11 @@
 //! One object a line: `url` (required), `title`, `text` or `html`, `published` (RFC 3339),
 //! `source`, `author`, `lang`. A bad line is reported with its number and skipped; the rest
 //! goes in. Lines are read with a length limit, so one enormous line costs bounded memory.
+//!
+//! When a `vigie run` holds the data directory, the lines are checked here and handed over to
+//! it through the directory's inbox ([`DataDir::inbox_dir`]): a file written whole and then
+//! renamed, which the run indexes on its next tick ([`drain_inbox`]) and removes only once the
+//! documents are committed. A writer that starts also drains what an earlier one left there.
 
 use std::io::{BufRead, Read};
 use std::sync::Arc;
@@ -230,6 +235,10 @@ pub struct IngestReport {
     /// Documents read but refused by the transforms (too big, …).
     pub failed: u64,
     pub seconds: f64,
+    /// Lines handed over to the writer that holds the directory, who holds it, and the file.
+    pub queued: u64,
+    pub handed_to: Option<String>,
+    pub inbox_file: Option<std::path::PathBuf>,
 }
 
 /// Problems that stop an ingest.
@@ -282,9 +291,19 @@ pub fn ingest(
             source,
         })?),
     };
-    let store = Store::open(data, "ingest")?;
+    let store = match Store::open(data, "ingest") {
+        Ok(s) => s,
+        Err(StoreError::Data(crate::data::DataError::InUse { holder, .. }))
+            if holder.contains("vigie run") =>
+        {
+            return hand_over(data, reader, &holder, reporter, started);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut sink = Sink::new(store, config.clone());
     let transform = Transform::new(config);
+    // what an earlier writer was handed and did not index goes in first
+    drain_inbox(data, &transform, &mut sink)?;
     let mut lines = LineReader::new(
         std::io::BufReader::with_capacity(1 << 20, reader),
         MAX_LINE_BYTES,
@@ -389,6 +408,167 @@ pub fn ingest(
     report.failed = Stats::get(&stats.failed);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Checks the lines of `reader` and hands the good ones over to the running writer `holder`
+/// through the inbox: written to a hidden file, synced, then renamed, so the writer never reads
+/// half a file.
+fn hand_over(
+    data: &DataDir,
+    reader: Box<dyn Read + Send>,
+    holder: &str,
+    reporter: &dyn Reporter,
+    started: std::time::Instant,
+) -> Result<IngestReport, IngestError> {
+    use std::io::Write;
+    let dir = data.inbox_dir();
+    let failed = |path: &std::path::Path, source: std::io::Error| IngestError::Read {
+        path: path.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| failed(&dir, e))?;
+    let stamp = format!(
+        "{}-{}",
+        Utc::now().format("%Y%m%dT%H%M%S%.6f"),
+        std::process::id()
+    );
+    let tmp = dir.join(format!(".{stamp}.part"));
+    let done = dir.join(format!("{stamp}.jsonl"));
+    let mut out =
+        std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(|e| failed(&tmp, e))?);
+    let mut lines = LineReader::new(
+        std::io::BufReader::with_capacity(1 << 20, reader),
+        MAX_LINE_BYTES,
+    );
+    let now = Utc::now();
+    let mut report = IngestReport::default();
+    let result: Result<(), IngestError> = (|| {
+        while let Some(line) = lines.next_line().map_err(|e| failed(&tmp, e))? {
+            match line {
+                Line::TooLong { number, bytes } => {
+                    report.lines += 1;
+                    report.bad_lines += 1;
+                    reporter.line_problem(
+                        number,
+                        &format!(
+                            "line of {} MB is over the {} MB limit; skipped",
+                            bytes >> 20,
+                            MAX_LINE_BYTES >> 20
+                        ),
+                        true,
+                    );
+                }
+                Line::Data { number, bytes } => {
+                    reporter.progress(lines.consumed);
+                    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                        continue;
+                    }
+                    report.lines += 1;
+                    match parse_line(&bytes, now) {
+                        Ok((_, warning)) => {
+                            if let Some(w) = warning {
+                                reporter.line_problem(number, &w, false);
+                            }
+                            out.write_all(&bytes).map_err(|e| failed(&tmp, e))?;
+                            out.write_all(b"\n").map_err(|e| failed(&tmp, e))?;
+                            report.queued += 1;
+                        }
+                        Err(e) => {
+                            report.bad_lines += 1;
+                            reporter.line_problem(number, &e, true);
+                        }
+                    }
+                }
+            }
+        }
+        let file = out.into_inner().map_err(|e| failed(&tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| failed(&tmp, e))?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    if report.queued == 0 {
+        let _ = std::fs::remove_file(&tmp);
+    } else {
+        std::fs::rename(&tmp, &done).map_err(|e| failed(&done, e))?;
+        report.inbox_file = Some(done);
+    }
+    report.handed_to = Some(holder.to_string());
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Indexes the files of the inbox, oldest first, each committed before it is removed (a
+/// crash in between indexes it again, and unchanged documents are left as they are). Gives the
+/// documents read. A line that no longer parses is logged and skipped.
+pub fn drain_inbox(
+    data: &DataDir,
+    transform: &Transform,
+    sink: &mut Sink,
+) -> Result<u64, StoreError> {
+    let Ok(entries) = std::fs::read_dir(data.inbox_dir()) else {
+        return Ok(0);
+    };
+    let mut files: Vec<std::path::PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    let mut read = 0;
+    for path in files {
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "cannot read a handed-over file");
+                continue;
+            }
+        };
+        let now = Utc::now();
+        let mut lines = LineReader::new(std::io::BufReader::new(file), MAX_LINE_BYTES);
+        loop {
+            let line = match lines.next_line() {
+                Ok(Some(l)) => l,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), error = %e, "handed-over file cut short");
+                    break;
+                }
+            };
+            let Line::Data { number, bytes } = line else {
+                continue;
+            };
+            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            read += 1;
+            match parse_line(&bytes, now) {
+                Ok((mut inc, _)) => {
+                    inc.origin = format!("{} line {number}", path.display());
+                    match transform.prepare(inc) {
+                        Ok(p) => {
+                            sink.accept(p)?;
+                        }
+                        Err(e) => {
+                            sink.failed();
+                            tracing::warn!(file = %path.display(), line = number, error = %e, "document refused");
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), line = number, error = %e, "bad line skipped");
+                }
+            }
+        }
+        sink.commit()?;
+        if let Err(e) = std::fs::remove_file(&path) {
+            tracing::warn!(file = %path.display(), error = %e, "cannot remove a handed-over file");
+        } else {
+            tracing::info!(file = %path.display(), "handed-over documents indexed");
+        }
+    }
+    Ok(read)
 }
 
 #[cfg(test)]

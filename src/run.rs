@@ -82,6 +82,7 @@ where
     let state = store.state.clone();
     let mut sink = Sink::new(store, config.clone());
     let transform = Transform::new(config.clone());
+    crate::ingest::drain_inbox(data, &transform, &mut sink)?;
     let fetcher = Fetcher::new(FetchSettings::from_defaults(&config.sources.defaults))
         .map_err(|e| RunError::Start(e.to_string()))?
         .remember_in(state.clone());
@@ -165,11 +166,14 @@ where
                         Ok(())
                     }
                     Ok(Out::Tick) => {
-                        if sink.store.commit_due() {
-                            sink.commit()
-                        } else {
-                            Ok(())
-                        }
+                        // documents `vigie ingest` handed over while this run holds the data
+                        crate::ingest::drain_inbox(data, transform, sink).and_then(|_| {
+                            if sink.store.commit_due() {
+                                sink.commit()
+                            } else {
+                                Ok(())
+                            }
+                        })
                     }
                     Ok(Out::PassEnd(counters)) => sink.commit().map(|_| {
                         let docs = per_pass.remove(&counters.id).unwrap_or_default();
@@ -225,6 +229,8 @@ where
     if let Some(e) = store_error {
         return Err(e.into());
     }
+    // what was handed over since the last tick goes in before the run ends
+    crate::ingest::drain_inbox(data, &transform, &mut sink)?;
     report.interrupted = ended == Ended::Stopped;
     report.documents = doc_counts(&sink.stats);
     sink.close()?;

@@ -342,3 +342,76 @@ fn an_undated_file_ingested_twice_is_unchanged_and_feeds_no_detector() {
     let alerts = stdout(&s.vigie(&["alerts", "--json", "--since", "60d"]));
     assert!(alerts.trim().is_empty(), "{alerts}");
 }
+
+#[test]
+fn an_ingest_beside_a_running_crawler_is_handed_over_and_indexed() {
+    let s = Scratch::new();
+    s.write("pipelines/operateurs.toml", WATCH);
+    // one feed on a closed loopback port: the run starts, fails to fetch, and waits
+    s.write(
+        "sources.toml",
+        "[defaults]\nallow_private = true\ninterval = \"1h\"\n\n[[sources]]\nid = \"loop\"\nkind = \"feed\"\nurl = \"http://127.0.0.1:9/rss.xml\"\n",
+    );
+    let mut run = s
+        .command(&["-q", "run"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("vigie run starts");
+    // the run holds the data directory once its lock file says so
+    let lock = s.path("data/vigie.lock");
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&lock).is_ok_and(|l| l.contains("vigie run")) {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "vigie run never took the data directory"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let line = json!({"url": "https://crm.example/77", "text": "Cliente de Roubaix : ma Bbox redémarre toutes les heures.", "source": "crm"});
+    let bad = "{not json";
+    let o = s.vigie_stdin(&["ingest", "-"], Some(&format!("{line}\n{bad}\n")));
+    let said = stderr(&o);
+    // the bad line is named, the good one handed over
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("line 2") && said.contains("handed over"),
+        "{said}"
+    );
+    let found = || {
+        jsonl(&stdout(&s.vigie(&["search", "Roubaix", "--json"])))
+            .iter()
+            .any(|h| h["url"] == "https://crm.example/77")
+    };
+    let started = std::time::Instant::now();
+    while !found() && started.elapsed().as_secs() < 40 {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let _ = run.kill();
+    let _ = run.wait();
+    assert!(found(), "the handed-over document never reached the index");
+    // the inbox is empty once indexed
+    let left: Vec<_> = std::fs::read_dir(s.path("data/inbox"))
+        .map(|d| d.filter_map(|e| e.ok()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn what_a_stopped_crawler_was_handed_is_indexed_by_the_next_writer() {
+    let s = ingested();
+    // a file handed over to a run that stopped before its next tick
+    std::fs::create_dir_all(s.path("data/inbox")).unwrap();
+    let line =
+        json!({"url": "https://crm.example/78", "text": "SFR : toujours pas de réseau à Lannion."});
+    std::fs::write(
+        s.path("data/inbox/20261201T000000.000000-1.jsonl"),
+        format!("{line}\n"),
+    )
+    .unwrap();
+    let o = s.vigie_stdin(&["ingest", "-"], Some(""));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let hits = jsonl(&stdout(&s.vigie(&["search", "Lannion", "--json"])));
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert!(!s.path("data/inbox/20261201T000000.000000-1.jsonl").exists());
+}

@@ -64,16 +64,36 @@ fn setup(digest: &str) -> Scratch {
         add(&format!("@client{i}"), t, 20 + i as i64, &mut lines);
     }
     add("Élise Caradec", "Enquête : le réseau Lumio <script>alert(1)</script> s'effondre dans les villages, les coupures se multiplient et personne ne répond. Les abonnés sans connexion depuis des jours décrivent un service devenu inutilisable, entre appels coupés et débit en chute libre le soir venu.", 30, &mut lines);
-    add("Élise Caradec", "Lumio : encore une panne du réseau dans la vallée, les abonnés excédés.", 31, &mut lines);
+    add(
+        "Élise Caradec",
+        "Lumio : encore une panne du réseau dans la vallée, les abonnés excédés.",
+        31,
+        &mut lines,
+    );
     // Élise's investigation syndicated at another address
     let mut copy = lines[care.len() + network.len()].clone();
     copy["url"] = json!("https://relais.example/depeche/1");
     copy["source"] = json!("relais");
     lines.push(copy);
     // the brand's own account answers: not a voice
-    add("@LumioFR", "Lumio vous répond en message privé, désolés pour la gêne.", 5, &mut lines);
-    add("@LumioFR", "Lumio : nos équipes sont mobilisées.", 6, &mut lines);
-    add("@LumioFR", "Lumio : le réseau revient progressivement.", 7, &mut lines);
+    add(
+        "@LumioFR",
+        "Lumio vous répond en message privé, désolés pour la gêne.",
+        5,
+        &mut lines,
+    );
+    add(
+        "@LumioFR",
+        "Lumio : nos équipes sont mobilisées.",
+        6,
+        &mut lines,
+    );
+    add(
+        "@LumioFR",
+        "Lumio : le réseau revient progressivement.",
+        7,
+        &mut lines,
+    );
     let price = [
         "Vantel beaucoup trop cher, encore une augmentation de tarif, scandaleux.",
         "Vantel prices went up again, way overpriced, terrible.",
@@ -124,17 +144,28 @@ fn aspects_voices_and_share_of_voice_in_the_json_digest() {
     assert!(net["negative"].as_u64() > net["positive"].as_u64());
     let ex = net["examples"].as_array().unwrap();
     assert!(!ex.is_empty() && ex.len() <= 3);
-    assert!(ex.iter().all(|u| u.as_str().unwrap().starts_with("https://forum.example/")));
+    assert!(ex
+        .iter()
+        .all(|u| u.as_str().unwrap().starts_with("https://forum.example/")));
     let care = aspect(lumio, "customer_service");
     assert!(care["positive"].as_u64().unwrap() >= 3, "{care}");
     assert!(care["positive"].as_u64() > care["negative"].as_u64());
-    assert!(lumio["weaknesses"].as_array().unwrap().contains(&json!("network")));
-    assert!(lumio["strengths"].as_array().unwrap().contains(&json!("customer_service")));
+    assert!(lumio["weaknesses"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("network")));
+    assert!(lumio["strengths"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("customer_service")));
     let vantel = brand(&d, "vantel");
     assert_eq!(vantel["weaknesses"][0], "price", "{}", vantel["aspects"]);
     // voices: most posts first, the copy counted once and as reach, the brand's own account out
     let voices = lumio["voices"].as_array().unwrap();
-    let names: Vec<&str> = voices.iter().map(|v| v["author"].as_str().unwrap()).collect();
+    let names: Vec<&str> = voices
+        .iter()
+        .map(|v| v["author"].as_str().unwrap())
+        .collect();
     assert_eq!(&names[..2], ["Bernard Aubry", "Élise Caradec"], "{names:?}");
     assert!(!names.contains(&"@LumioFR"), "{names:?}");
     assert_eq!(voices[0]["mentions"], 6);
@@ -163,26 +194,50 @@ fn aspects_voices_and_share_of_voice_in_the_json_digest() {
 #[test]
 fn a_french_team_reads_a_french_digest() {
     // French from the time zone, and as asked
-    for setting in ["timezone = \"Europe/Paris\"", "timezone = \"UTC\"\nlanguage = \"fr\""] {
+    for setting in [
+        "timezone = \"Europe/Paris\"",
+        "timezone = \"UTC\"\nlanguage = \"fr\"",
+    ] {
         let s = setup(setting);
         let d: Value = serde_json::from_str(&digest(&s, "json")).unwrap();
         assert_eq!(d["language"], "fr", "{setting}");
         let text = digest(&s, "text");
-        for w in ["RÉSUMÉ", "Points faibles", "Points forts", "Voix", "part de voix"] {
+        for w in [
+            "RÉSUMÉ",
+            "Points faibles",
+            "Points forts",
+            "Voix",
+            "part de voix",
+        ] {
             assert!(text.contains(w), "{w} missing in:\n{text}");
         }
-        for w in ["Strengths", "Weaknesses", "Voices", "the period before", "negative"] {
+        for w in [
+            "Strengths",
+            "Weaknesses",
+            "Voices",
+            "the period before",
+            "negative",
+        ] {
             assert!(!text.contains(w), "English {w:?} in:\n{text}");
         }
-        assert!(d["summary"][0].as_str().unwrap().starts_with("Lumio & Cie : "));
+        assert!(d["summary"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Lumio & Cie : "));
         let eml = digest(&s, "eml");
         assert!(eml.contains("Subject:"), "{eml}");
     }
     // English elsewhere, or when asked
-    for setting in ["timezone = \"America/New_York\"", "timezone = \"Europe/Paris\"\nlanguage = \"en\""] {
+    for setting in [
+        "timezone = \"America/New_York\"",
+        "timezone = \"Europe/Paris\"\nlanguage = \"en\"",
+    ] {
         let s = setup(setting);
         let text = digest(&s, "text");
-        assert!(text.contains("SUMMARY") && text.contains("Weaknesses"), "{setting}:\n{text}");
+        assert!(
+            text.contains("SUMMARY") && text.contains("Weaknesses"),
+            "{setting}:\n{text}"
+        );
     }
 }
 
@@ -197,7 +252,10 @@ fn a_bad_digest_language_is_a_configuration_error() {
     let o = s.vigie(&["check"]);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("digest.language") && e.contains("\"fr\" or \"en\""), "{e}");
+    assert!(
+        e.contains("digest.language") && e.contains("\"fr\" or \"en\""),
+        "{e}"
+    );
     assert!(e.contains("digest.every"), "{e}");
 }
 
@@ -205,7 +263,10 @@ fn a_bad_digest_language_is_a_configuration_error() {
 fn everything_quoted_in_the_html_digest_is_escaped() {
     let s = setup("timezone = \"UTC\"");
     let html = digest(&s, "html");
-    assert!(!html.contains("<script>alert(1)</script>"), "document text unescaped");
+    assert!(
+        !html.contains("<script>alert(1)</script>"),
+        "document text unescaped"
+    );
     assert!(html.contains("Lumio &amp; Cie"), "brand name escaped");
     for w in ["Summary", "Strengths", "Weaknesses", "Voices"] {
         assert!(html.contains(w), "{w} missing");

@@ -277,7 +277,10 @@ pub fn find_aspects(doc: &Analyzed<'_>) -> Vec<AspectHit> {
         let mut best: Option<(usize, usize)> = None;
         for &c in candidates {
             let cue = &v.cues[c];
-            if cue.lang.is_some_and(|l| doc.lang != Lang::Und && l != doc.lang) {
+            if cue
+                .lang
+                .is_some_and(|l| doc.lang != Lang::Und && l != doc.lang)
+            {
                 continue;
             }
             if let Some(len) = matches_at(doc, i, &cue.words) {
@@ -301,19 +304,15 @@ pub fn find_aspects(doc: &Analyzed<'_>) -> Vec<AspectHit> {
             .get_mut(k)
             .map(|s| s.get_or_insert_with(|| score_sentiment(doc, clause.clone()).score))
             .unwrap_or(&mut 0.0);
-        let lacking = (i.saturating_sub(LACKING_REACH)..i).any(|j| {
-            doc.tokens[j].start >= clause.start && LACKING.contains(&form(doc, j))
-        });
+        let lacking = (i.saturating_sub(LACKING_REACH)..i)
+            .any(|j| doc.tokens[j].start >= clause.start && LACKING.contains(&form(doc, j)));
         let mut score = base + v.cues[c].valence * VALENCE_WEIGHT;
         if lacking && v.cues[c].valence >= 0.0 {
             score -= LACKING_WEIGHT;
         }
         let score = score.clamp(-1.0, 1.0);
         // one hit per aspect and clause
-        if !out
-            .iter()
-            .any(|h| h.aspect == aspect && h.clause == clause)
-        {
+        if !out.iter().any(|h| h.aspect == aspect && h.clause == clause) {
             out.push(AspectHit {
                 aspect,
                 cue: doc.text[at.clone()].to_string(),

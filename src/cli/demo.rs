@@ -119,8 +119,8 @@ pub fn demo(g: &Global, a: DemoArgs) -> Result<ExitCode, Failure> {
         from: now - Duration::days(DIGEST_DAYS),
         to: now,
     };
-    let digest = crate::digest::compose(&reader, watch, period)
-        .map_err(|e| Failure::Other(e.into()))?;
+    let digest =
+        crate::digest::compose(&reader, watch, period).map_err(|e| Failure::Other(e.into()))?;
     rule(&format!(
         "digest of the last {DIGEST_DAYS} days, in {} (the watch's [digest] language)",
         if digest.language == crate::analyze::lang::Lang::Fr {

@@ -103,6 +103,32 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<ExitCode, Failure> {
     let result = crate::ingest::ingest(config, &data, input, &reporter);
     reporter.finish();
     let r = result.map_err(|e| Failure::Other(e.into()))?;
+    if let Some(holder) = &r.handed_to {
+        eprintln!(
+            "{} is being written by {holder}: {} document{} handed over to it{}, searchable once it indexes them (within seconds){}",
+            g.data.display(),
+            r.queued,
+            plural(r.queued as usize),
+            r.inbox_file
+                .as_ref()
+                .map(|f| format!(" ({})", f.display()))
+                .unwrap_or_default(),
+            if r.bad_lines > 0 {
+                format!(
+                    "; {} bad line{} skipped",
+                    r.bad_lines,
+                    plural(r.bad_lines as usize)
+                )
+            } else {
+                String::new()
+            }
+        );
+        return Ok(if r.bad_lines > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     if !g.quiet {
         eprintln!(
             "ingested {} line{} in {:.1}s: {} new, {} updated, {} unchanged{}{}{}",

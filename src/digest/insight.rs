@@ -193,11 +193,12 @@ pub fn brand_insight(docs: &[StoredDoc], brand: &Brand, watch_brands: &[&str]) -
             .find(|(b, _)| *b == brand.id)
             .map(|(_, s)| *s)
             .unwrap_or(d.sentiment);
-        let complains = d
-            .meta
-            .expectations
-            .iter()
-            .any(|e| matches!(e.kind, ExpectationKind::Complaint | ExpectationKind::Request));
+        let complains = d.meta.expectations.iter().any(|e| {
+            matches!(
+                e.kind,
+                ExpectationKind::Complaint | ExpectationKind::Request
+            )
+        });
         let fallback = if own.label == Label::Neutral && complains {
             COMPLAINT_OPINION
         } else {
@@ -424,13 +425,35 @@ mod tests {
     #[test]
     fn aspects_count_posts_by_opinion_with_examples() {
         let docs = vec![
-            doc("1", "a", "Réseau Acme en panne, plus aucune connexion depuis hier, c'est nul.", "fr", -0.6),
+            doc(
+                "1",
+                "a",
+                "Réseau Acme en panne, plus aucune connexion depuis hier, c'est nul.",
+                "fr",
+                -0.6,
+            ),
             doc("2", "b", "Acme network down again, awful.", "en", -0.5),
-            doc("3", "c", "Service client Acme génial, conseillère très sympa.", "fr", 0.7),
-            doc("4", "d", "Acme : la fibre coupe tous les soirs, inadmissible.", "fr", -0.5),
+            doc(
+                "3",
+                "c",
+                "Service client Acme génial, conseillère très sympa.",
+                "fr",
+                0.7,
+            ),
+            doc(
+                "4",
+                "d",
+                "Acme : la fibre coupe tous les soirs, inadmissible.",
+                "fr",
+                -0.5,
+            ),
         ];
         let i = brand_insight(&docs, &acme(), &["acme"]);
-        let net = i.aspects.iter().find(|a| a.aspect == Aspect::Network).unwrap();
+        let net = i
+            .aspects
+            .iter()
+            .find(|a| a.aspect == Aspect::Network)
+            .unwrap();
         assert_eq!((net.negative, net.positive), (3, 0), "{:?}", i.aspects);
         assert!(net.is_weakness() && !net.is_strength());
         assert_eq!(net.examples.len(), 3);
@@ -450,16 +473,52 @@ mod tests {
     fn voices_rank_by_posts_then_reach_copies_counted_once() {
         let mut docs = vec![
             doc("1", "Bernard", "Acme encore en panne.", "fr", -0.4),
-            doc("2", "Bernard", "Toujours pas de réseau chez Acme.", "fr", -0.4),
-            doc("3", "Bernard", "Acme, trois jours sans internet.", "fr", -0.4),
-            doc("4", "Élise", "Enquête sur le réseau Acme, long article.", "fr", -0.2),
+            doc(
+                "2",
+                "Bernard",
+                "Toujours pas de réseau chez Acme.",
+                "fr",
+                -0.4,
+            ),
+            doc(
+                "3",
+                "Bernard",
+                "Acme, trois jours sans internet.",
+                "fr",
+                -0.4,
+            ),
+            doc(
+                "4",
+                "Élise",
+                "Enquête sur le réseau Acme, long article.",
+                "fr",
+                -0.2,
+            ),
             doc("5", "Élise", "Deuxième article sur Acme.", "fr", -0.2),
-            doc("6", "@AcmeFR", "Acme vous répond en message privé.", "fr", 0.0),
+            doc(
+                "6",
+                "@AcmeFR",
+                "Acme vous répond en message privé.",
+                "fr",
+                0.0,
+            ),
         ];
         // Élise's first article syndicated twice, once under her name
-        let mut c1 = doc("4b", "Élise", "Enquête sur le réseau Acme, long article.", "fr", -0.2);
+        let mut c1 = doc(
+            "4b",
+            "Élise",
+            "Enquête sur le réseau Acme, long article.",
+            "fr",
+            -0.2,
+        );
         c1.dup_of = Some("4".into());
-        let mut c2 = doc("4c", "Desk", "Enquête sur le réseau Acme, long article.", "fr", -0.2);
+        let mut c2 = doc(
+            "4c",
+            "Desk",
+            "Enquête sur le réseau Acme, long article.",
+            "fr",
+            -0.2,
+        );
         c2.dup_of = Some("4".into());
         // an exact short copy by the same author (a repost) counts once, and adds reach
         let c3 = doc("5b", "Élise", "Deuxième article sur Acme.", "fr", -0.2);
@@ -491,8 +550,16 @@ mod tests {
             d
         };
         let docs = vec![
-            wish("1", "Acme, ce serait bien que l'appli ait un mode sombre.", "ce serait bien"),
-            wish("2", "J'aimerais que l'application Acme garde ma session.", "J'aimerais"),
+            wish(
+                "1",
+                "Acme, ce serait bien que l'appli ait un mode sombre.",
+                "ce serait bien",
+            ),
+            wish(
+                "2",
+                "J'aimerais que l'application Acme garde ma session.",
+                "J'aimerais",
+            ),
             wish("3", "Acme devrait ouvrir le dimanche.", "devrait"),
         ];
         let i = brand_insight(&docs, &acme(), &["acme"]);

@@ -13,8 +13,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::config::Watch;
 use crate::index::search::Reader;
-use crate::mail::{MailError, Outgoing};
 use crate::index::search::SearchError;
+use crate::mail::{MailError, Outgoing};
 use crate::state::{Space, State};
 use build::{Digest, Period};
 
@@ -33,11 +33,7 @@ pub fn message(d: &Digest, watch: &Watch) -> Outgoing {
         .map(|b| chart::render(std::slice::from_ref(b), words::words(d.language)))
         .collect();
     let html = render::html(d, &|i| (i < charts.len()).then(|| format!("cid:chart-{i}")));
-    let subject = watch
-        .digest
-        .subject
-        .clone()
-        .unwrap_or_else(|| subject(d));
+    let subject = watch.digest.subject.clone().unwrap_or_else(|| subject(d));
     Outgoing {
         from: watch.digest.from.clone(),
         to: watch.digest.to.clone(),
@@ -108,7 +104,10 @@ pub fn render_as(d: &Digest, watch: &Watch, format: Format) -> Result<Vec<u8>, M
                 .map(|b| {
                     format!(
                         "data:image/png;base64,{}",
-                        render::base64(&chart::render(std::slice::from_ref(b), words::words(d.language)))
+                        render::base64(&chart::render(
+                            std::slice::from_ref(b),
+                            words::words(d.language)
+                        ))
                     )
                 })
                 .collect();

@@ -32,7 +32,11 @@ pub fn period_label(d: &Digest) -> String {
     if midnight {
         w.long_date(&from)
     } else {
-        format!("{} → {}", w.short_time(&from, false), w.short_time(&to, true))
+        format!(
+            "{} → {}",
+            w.short_time(&from, false),
+            w.short_time(&to, true)
+        )
     }
 }
 
@@ -101,7 +105,10 @@ fn alert_detail(w: &Words, a: &Alert) -> String {
         AlertKind::VolumeDrop => "volume de mentions au-dessous de l'habitude",
     };
     if figures.is_empty() {
-        format!("{}{what} (score {score})", if a.reminder { "toujours : " } else { "" })
+        format!(
+            "{}{what} (score {score})",
+            if a.reminder { "toujours : " } else { "" }
+        )
     } else {
         format!(
             "{}{what} : {figures} (score {score})",
@@ -362,10 +369,7 @@ fn brand_text(d: &Digest, b: &BrandSection) -> String {
             ));
         }
         if m.similar > 0 {
-            o.push_str(&format!(
-                "     + {}\n",
-                w.count(m.similar, w.similar)
-            ));
+            o.push_str(&format!("     + {}\n", w.count(m.similar, w.similar)));
         }
     }
     o
@@ -538,10 +542,17 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
                         .iter()
                         .map(|u| link(u, &host_of(u), "color:#6b7785;"))
                         .collect();
-                    o.push_str(&format!("<div style=\"{SMALL}margin-top:2px;\">{} {}</div>", esc(w.also_at), also.join(", ")));
+                    o.push_str(&format!(
+                        "<div style=\"{SMALL}margin-top:2px;\">{} {}</div>",
+                        esc(w.also_at),
+                        also.join(", ")
+                    ));
                 }
                 if m.similar > 0 {
-                    o.push_str(&format!("<div style=\"{SMALL}margin-top:2px;\">+ {}</div>", esc(&w.count(m.similar, w.similar))));
+                    o.push_str(&format!(
+                        "<div style=\"{SMALL}margin-top:2px;\">+ {}</div>",
+                        esc(&w.count(m.similar, w.similar))
+                    ));
                 }
                 o.push_str("</td></tr>");
             }
@@ -551,19 +562,22 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
     }
     // expectations
     if !d.expectations.is_empty() {
-        o.push_str(&format!("<tr><td style=\"padding:20px 24px 4px 24px;\"><div style=\"{H2}\">{}</div>", esc(w.unmet)));
+        o.push_str(&format!(
+            "<tr><td style=\"padding:20px 24px 4px 24px;\"><div style=\"{H2}\">{}</div>",
+            esc(w.unmet)
+        ));
         for (kind, items, total) in expectation_groups(d) {
-            o.push_str(&format!("<div style=\"{H3}\">{} ({total})</div>", esc(w.kind_title(kind))));
+            o.push_str(&format!(
+                "<div style=\"{H3}\">{} ({total})</div>",
+                esc(w.kind_title(kind))
+            ));
             o.push_str(
                 "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\">",
             );
             for e in items {
                 let brand = e.brand.as_deref().map(|b| format!("<span style=\"font-size:11px;background:#e6eef7;color:#1d4e89;padding:1px 5px;border-radius:3px;\">{}</span> ", esc(b))).unwrap_or_default();
                 let times = if e.count > 1 {
-                    format!(
-                        " <span style=\"{SMALL}\">×{}</span>",
-                        e.count
-                    )
+                    format!(" <span style=\"{SMALL}\">×{}</span>", e.count)
                 } else {
                     String::new()
                 };
@@ -579,7 +593,10 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
     }
     // emerging
     if !d.emerging.is_empty() {
-        o.push_str(&format!("<tr><td style=\"padding:20px 24px 4px 24px;\"><div style=\"{H2}\">{}</div>", esc(w.emerging)));
+        o.push_str(&format!(
+            "<tr><td style=\"padding:20px 24px 4px 24px;\"><div style=\"{H2}\">{}</div>",
+            esc(w.emerging)
+        ));
         for e in &d.emerging {
             let terms: Vec<String> = e.terms.iter().map(|t| format!("“{}”", esc(t))).collect();
             let links: Vec<String> = e
@@ -620,7 +637,9 @@ fn aspects_html(w: &Words, b: &BrandSection) -> String {
             continue;
         }
         o.push_str(&format!("<div style=\"{H3}\">{}</div>", esc(title)));
-        o.push_str("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\">");
+        o.push_str(
+            "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\">",
+        );
         for a in list {
             let examples: Vec<String> = a
                 .examples
@@ -650,7 +669,13 @@ fn ideas_html(w: &Words, b: &BrandSection) -> String {
             .wishes
             .iter()
             .take(3)
-            .map(|x| format!("“{}” {}", esc(&x.quote), link(&x.url, w.read, "color:#1d4e89;")))
+            .map(|x| {
+                format!(
+                    "“{}” {}",
+                    esc(&x.quote),
+                    link(&x.url, w.read, "color:#1d4e89;")
+                )
+            })
             .collect();
         o.push_str(&format!(
             "<tr><td style=\"padding:4px 0;border-top:1px solid #eef1f4;font-size:13px;\"><strong>{}</strong> <span style=\"{SMALL}\">({})</span><div>{}</div></td></tr>",

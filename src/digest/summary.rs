@@ -48,7 +48,11 @@ pub fn summarize(d: &Digest) -> Vec<String> {
         let colon = if fr { " : " } else { ": " };
         let mut s = format!("{head}{colon}{}", join(w, &phrases));
         if new.len() > ALERTS_NAMED {
-            s.push_str(if fr { ", entre autres" } else { ", among others" });
+            s.push_str(if fr {
+                ", entre autres"
+            } else {
+                ", among others"
+            });
         }
         s.push('.');
         out.push(s);
@@ -308,7 +312,11 @@ fn waiting_sentence(w: &Words, d: &Digest) -> Option<String> {
         parts.push(format!(
             "{}{}",
             join(w, &rest),
-            if fr { " sur la période" } else { " in the period" }
+            if fr {
+                " sur la période"
+            } else {
+                " in the period"
+            }
         ));
     }
     let mut s = parts.join(if fr { "\u{a0}; " } else { "; " });
@@ -374,7 +382,10 @@ mod tests {
             from: to - chrono::Duration::days(10),
             to,
             timezone: chrono_tz::Europe::Paris,
-            brands: vec![section("orbik", 3, 3, 0, 0), section("lumio", 57, 24, 40, 10)],
+            brands: vec![
+                section("orbik", 3, 3, 0, 0),
+                section("lumio", 57, 24, 40, 10),
+            ],
             expectations: Vec::new(),
             emerging: Vec::new(),
             alerts: Vec::new(),
@@ -394,7 +405,11 @@ mod tests {
             en[0],
             "lumio & Cie: 57 mentions (+138% on the previous 10 days), mostly negative, because of the network (“panne”, “réseau”); customers praise customer service."
         );
-        assert!(en[1].starts_with("orbik & Cie: 3 mentions (0% on"), "{}", en[1]);
+        assert!(
+            en[1].starts_with("orbik & Cie: 3 mentions (0% on"),
+            "{}",
+            en[1]
+        );
         assert!(en.len() <= 6);
     }
 
