@@ -416,6 +416,35 @@ mod tests {
     }
 
     #[test]
+    fn asking_to_be_called_back_is_a_request() {
+        for t in [
+            "Can someone from @Acme please call me back",
+            "Please DM me, my line is dead",
+            "j'ai besoin qu'on me rappelle svp",
+            "Rappelez-moi au plus vite",
+            "Je n'ai jamais eu de réponse",
+        ] {
+            assert!(kinds(t).contains(&Request), "{t}: {:?}", find(t));
+        }
+    }
+
+    #[test]
+    fn a_problem_never_had_or_solved_is_no_complaint() {
+        for t in [
+            "Je n'ai jamais eu de souci avec Acme",
+            "Merci @Acme_conseil, problème réglé",
+            "Merci, souci réglé en 10 minutes !",
+            "Thanks, the issue is fixed",
+        ] {
+            assert!(kinds(t).is_empty(), "{t}: {:?}", find(t));
+        }
+        // still not solved is one
+        assert!(
+            kinds("Problème toujours pas réglé, trois jours sans internet").contains(&Complaint)
+        );
+    }
+
+    #[test]
     fn plain_texts_have_no_expectation() {
         assert!(kinds("The train leaves at noon.").is_empty());
         assert!(kinds("Merci pour votre aide, tout est réglé !").is_empty());
