@@ -113,7 +113,8 @@ pub fn explain_sentiment(doc: &Analyzed<'_>, range: Range<usize>) -> Vec<(Range<
     let range = range.start.min(doc.text.len())..range.end.min(doc.text.len());
     let items = items(doc, &range);
     let cap_diff = cap_differential(doc, &range, &items);
-    let valences = adjusted(&items, cap_diff);
+    let mut valences = adjusted(&items, cap_diff);
+    sarcasm(&items, &mut valences);
     let weights = contrast_weights(&items);
     items
         .iter()
@@ -144,7 +145,8 @@ fn score(doc: &Analyzed<'_>, range: Range<usize>) -> f64 {
         return 0.0;
     }
     let cap_diff = cap_differential(doc, &range, &items);
-    let valences = adjusted(&items, cap_diff);
+    let mut valences = adjusted(&items, cap_diff);
+    sarcasm(&items, &mut valences);
     let weights = contrast_weights(&items);
     // (sentence, sum of its items)
     let mut sums: Vec<(usize, f32)> = Vec::new();
@@ -272,7 +274,7 @@ fn items<'a>(doc: &'a Analyzed<'_>, range: &Range<usize>) -> Vec<Item<'a>> {
             TokenKind::Emoji => {
                 let c = t.folded.chars().next().unwrap_or(' ');
                 let v = lx.emoji.get(&c).copied().unwrap_or(0.0);
-                push(&mut out, t.start, t.end, "", valence_entry(v), false);
+                push(&mut out, t.start, t.end, &t.folded, valence_entry(v), false);
             }
             TokenKind::Handle | TokenKind::Number => {
                 push(&mut out, t.start, t.end, "", Entry::default(), false);
@@ -490,6 +492,28 @@ fn emoticon_in(chunk: &str, lx: &Lexicons) -> Option<(usize, usize, f32)> {
 }
 
 /// Whether items `a < b` are in the same sentence and clause.
+/// Emoji that say the words around them mean the opposite ("vraiment génial 🙄").
+const SARCASM_MARKERS: &[&str] = &["🙄", "🙃", "😒"];
+/// What a praising word weighs, turned, in a sentence marked as sarcastic.
+const SARCASM_TURN: f32 = -0.8;
+
+/// In a sentence with a sarcasm marker, praise is blame: its positive words are turned.
+fn sarcasm(items: &[Item<'_>], valences: &mut [f32]) {
+    let marked: Vec<usize> = items
+        .iter()
+        .filter(|it| SARCASM_MARKERS.contains(&it.key))
+        .map(|it| it.sentence)
+        .collect();
+    if marked.is_empty() {
+        return;
+    }
+    for (it, v) in items.iter().zip(valences.iter_mut()) {
+        if *v > 0.0 && marked.contains(&it.sentence) {
+            *v *= SARCASM_TURN;
+        }
+    }
+}
+
 fn same_clause(items: &[Item<'_>], a: usize, b: usize) -> bool {
     items[a].sentence == items[b].sentence && !items[a + 1..=b].iter().any(|i| i.clause)
 }
@@ -863,6 +887,19 @@ mod tests {
         assert!(score_sentiment(&doc, 0..doc.text.len()).score < -0.3);
         let doc = Analyzed::new("Applesauce, you are the best", Lang::Fr);
         assert!(score_sentiment(&doc, 0..doc.text.len()).score > 0.3);
+    }
+
+    #[test]
+    fn an_eye_roll_turns_praise_into_blame() {
+        assert!(fr("Bravo, encore une panne, vraiment génial 🙄") < -0.3);
+        assert!(en("Great, another outage 🙃") < -0.3);
+        // without the marker, praise stays praise
+        assert!(fr("Bravo, réparé en une heure, vraiment génial") > 0.3);
+    }
+
+    #[test]
+    fn being_at_the_end_of_ones_tether_without_service() {
+        assert!(fr("Trois semaines sans connexion, je suis à bout") < -0.3);
     }
 
     #[test]

@@ -40,11 +40,8 @@ pub fn summarize(d: &Digest) -> Vec<String> {
             .take(ALERTS_NAMED)
             .map(|a| alert_phrase(w, a))
             .collect();
-        let head = if new.len() == 1 {
-            capital(w.alert.0)
-        } else {
-            w.count(new.len(), w.alert)
-        };
+        // "1 alert: …", never a line that opens like the alerts' heading
+        let head = w.count(new.len(), w.alert);
         let colon = if fr { " : " } else { ": " };
         let mut s = format!("{head}{colon}{}", join(w, &phrases));
         if new.len() > ALERTS_NAMED {
