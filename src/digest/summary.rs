@@ -163,8 +163,17 @@ fn brand_sentence(w: &Words, b: &BrandSection, hours: i64) -> String {
     let weakness = b.weaknesses.first().copied();
     let strength = b.strengths.first().copied();
     let cues = |a: Aspect| -> String {
+        // the words that named it, unless they only repeat its name
+        let name = crate::analyze::text::fold(w.aspect(a));
         let c: Vec<String> = find(a)
-            .map(|x| x.cues.iter().take(2).map(|c| quoted(w, c)).collect())
+            .map(|x| {
+                x.cues
+                    .iter()
+                    .filter(|c| !name.contains(&crate::analyze::text::fold(c)))
+                    .take(2)
+                    .map(|c| quoted(w, c))
+                    .collect()
+            })
             .unwrap_or_default();
         if c.is_empty() {
             String::new()
@@ -395,7 +404,7 @@ mod tests {
         let fr = summarize(&digest(Lang::Fr));
         assert_eq!(
             fr[0],
-            "lumio & Cie : 57 mentions (+138\u{a0}% par rapport aux 10 jours précédents), surtout négatives, à cause du réseau («\u{a0}panne\u{a0}», «\u{a0}réseau\u{a0}»)\u{a0}; les clients saluent le service client."
+            "lumio & Cie : 57 mentions (+138\u{a0}% par rapport aux 10 jours précédents), surtout négatives, à cause du réseau («\u{a0}panne\u{a0}»)\u{a0}; les clients saluent le service client."
         );
         let en = summarize(&digest(Lang::En));
         assert_eq!(
