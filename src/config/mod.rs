@@ -1319,6 +1319,39 @@ channels = ["log"]
     }
 
     #[test]
+    fn digest_language_rhythm_and_own_accounts() {
+        let read = |digest: &str| {
+            let src = format!(
+                "name = \"w\"\n[[brands]]\nid = \"b\"\naliases = [\"B\"]\nown_handles = [\"@B_care\"]\n[digest]\n{digest}\n"
+            );
+            let (w, errs) = parse_watch(Path::new("w.toml"), &src, None);
+            assert!(errs.is_empty(), "{digest}: {errs:?}");
+            w.unwrap()
+        };
+        // from the time zone's country, else English; as set when set
+        assert_eq!(
+            read("timezone = \"Europe/Paris\"").digest.language(),
+            Lang::Fr
+        );
+        assert_eq!(
+            read("timezone = \"America/Montreal\"").digest.language(),
+            Lang::Fr
+        );
+        assert_eq!(
+            read("timezone = \"Europe/London\"").digest.language(),
+            Lang::En
+        );
+        assert_eq!(read("").digest.language(), Lang::En);
+        let w = read("timezone = \"Europe/Paris\"\nlanguage = \"en\"\nevery = \"week\"");
+        assert_eq!(w.digest.language(), Lang::En);
+        assert_eq!(w.digest.every, Every::Week);
+        assert!(w.brands[0].is_own("@b_care") && w.brands[0].is_own("B_care"));
+        assert!(!w.brands[0].is_own("@someone"));
+        let (_, errs) = parse_watch(Path::new("w.toml"), "[digest]\nlanguage = \"de\"\n", None);
+        assert!(errs[0].to_string().contains("\"fr\" or \"en\""), "{errs:?}");
+    }
+
+    #[test]
     fn watch_languages_are_codes() {
         let (w, errs) = parse_watch(
             Path::new("w.toml"),
