@@ -66,6 +66,10 @@ const EVENT_EVIDENCE: usize = 200;
 const RECENT_COPIES: usize = 4096;
 /// Bias (in documents) that keeps rare terms from looking significant.
 const BIAS: f64 = 1.0;
+/// The part of the bias added to the spread: a term never seen before that suddenly appears
+/// in a document an hour is significant within about eight hours, not a day (the bar that
+/// grows with the number of terms tested keeps noise quiet).
+const SPREAD_BIAS: f64 = 0.25;
 /// Deviations beyond which an observation is clipped before it enters a baseline.
 const CLIP: f64 = 1.0;
 /// Longest gap of ticks replayed one by one (beyond, counts have decayed to nothing).
@@ -199,7 +203,7 @@ impl Emerging {
         let expected = c.mean as f64 * n;
         // the baseline's own spread, and the Poisson noise of counting at that rate
         let spread = ((c.var.max(0.0) as f64) * n * n + expected.max(0.0)).sqrt();
-        let z = (count - expected.max(BIAS)) / (spread + BIAS);
+        let z = (count - expected.max(BIAS)) / (spread + SPREAD_BIAS);
         Significance { z, count, expected }
     }
 
