@@ -426,9 +426,10 @@ pub fn test_source(
                             author: p.doc.author.clone(),
                             followers: p.doc.followers,
                             rating: p.doc.rating,
-                            published: p.doc.published.map(|d| {
-                                d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                            }),
+                            published: p
+                                .doc
+                                .published
+                                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
                             lang: p.analysis.lang.code().to_string(),
                             brands: p.analysis.brands(),
                         }),

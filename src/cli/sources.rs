@@ -60,7 +60,12 @@ pub fn sources(g: &Global, c: SourcesCommand) -> Result<ExitCode, Failure> {
 fn test(g: &Global, id: &str, json: bool) -> Result<ExitCode, Failure> {
     let config = std::sync::Arc::new(load_config(g, true)?);
     if config.sources.get(id).is_none() {
-        let ids: Vec<&str> = config.sources.sources.iter().map(|s| s.id.as_str()).collect();
+        let ids: Vec<&str> = config
+            .sources
+            .sources
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
         return Err(Failure::Usage(format!(
             "no source {id:?} in {} (sources: {})",
             g.sources.display(),
@@ -104,7 +109,12 @@ fn test(g: &Global, id: &str, json: bool) -> Result<ExitCode, Failure> {
         }
     }
     let mut report = String::new();
-    let _ = writeln!(report, "{} request{}:", t.requests.len(), plural(t.requests.len()));
+    let _ = writeln!(
+        report,
+        "{} request{}:",
+        t.requests.len(),
+        plural(t.requests.len())
+    );
     for r in &t.requests {
         let _ = writeln!(report, "  {r}");
     }

@@ -73,7 +73,8 @@ impl Preset {
     /// Pages read per query and poll unless `max_pages` says otherwise.
     pub fn default_max_pages(self) -> usize {
         match self {
-            Preset::Hn | Preset::Mastodon => 5,
+            Preset::Hn => 10,
+            Preset::Mastodon => 5,
             Preset::AppReviews => 3,
             Preset::Bluesky => 3,
             Preset::GoogleNews | Preset::Gdelt | Preset::Reddit => 1,
@@ -246,11 +247,7 @@ pub(super) fn read_json(
         }
     };
     let watch = if template.contains("{query}") {
-        tr.required_string(
-            r,
-            "watch",
-            "the watch whose brands fill {query} in the url",
-        )
+        tr.required_string(r, "watch", "the watch whose brands fill {query} in the url")
     } else {
         tr.string(r, "watch")
     };

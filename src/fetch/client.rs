@@ -101,6 +101,9 @@ pub struct Policy {
     pub delay: Duration,
     /// Fetch loopback/private addresses found in content.
     pub allow_private: bool,
+    /// Read robots.txt first. A platform's documented search API is asked as its
+    /// documentation says, not crawled: its robots.txt (written for crawlers) is not read.
+    pub robots: bool,
 }
 
 impl Policy {
@@ -109,6 +112,7 @@ impl Policy {
             timeout: s.timeout,
             delay: s.per_host_delay,
             allow_private: s.allow_private,
+            robots: true,
         }
     }
 }
@@ -380,7 +384,11 @@ impl Fetcher {
                     });
                 }
             }
-            let rules = self.robots_for(&url, policy, guarded).await;
+            let rules = if policy.robots {
+                self.robots_for(&url, policy, guarded).await
+            } else {
+                Arc::new(Rules::AllowAll)
+            };
             if let Rules::Unreachable(why) = &*rules {
                 return Err(FetchError::RobotsUnreachable {
                     url: url.to_string(),

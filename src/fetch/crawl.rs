@@ -223,7 +223,11 @@ async fn poll_recorded(
                 .instrument(span)
                 .await
         }
-        _ => crawler.poll(source, tx, pass).instrument(span).await.map(|()| Vec::new()),
+        _ => crawler
+            .poll(source, tx, pass)
+            .instrument(span)
+            .await
+            .map(|()| Vec::new()),
     };
     let outcome = match &result {
         Ok(problems) => {

@@ -48,7 +48,9 @@ pub struct Answer {
 /// Why a whole answer cannot be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FormatError {
-    #[error("an HTML page where {expected} was expected (a block page, a captcha or a login wall?)")]
+    #[error(
+        "an HTML page where {expected} was expected (a block page, a captcha or a login wall?)"
+    )]
     Html { expected: &'static str },
     #[error("malformed JSON: {0}")]
     Json(String),
@@ -120,9 +122,7 @@ pub fn item_date(v: &Value) -> Option<DateTime<Utc>> {
 /// An RSS or Atom answer (Google News, Reddit).
 pub fn feed(body: &[u8], base: &str) -> Result<Answer, FormatError> {
     if !looks_like_feed(body) && is_html_body(body) {
-        return Err(FormatError::Html {
-            expected: "a feed",
-        });
+        return Err(FormatError::Html { expected: "a feed" });
     }
     let f = parse_feed(body, Some(base)).map_err(|e| FormatError::Feed(e.to_string()))?;
     let mut a = Answer::default();
@@ -168,7 +168,10 @@ pub fn reddit(body: &[u8], base: &str) -> Result<Answer, FormatError> {
     let mut a = feed(body, base)?;
     for it in &mut a.items {
         if let Some(name) = it.author.as_deref() {
-            let n = name.trim().trim_start_matches("/u/").trim_start_matches("u/");
+            let n = name
+                .trim()
+                .trim_start_matches("/u/")
+                .trim_start_matches("u/");
             it.author = Some(n.to_string());
         }
         if let Some(i) = it.text.rfind("submitted by") {
@@ -236,7 +239,11 @@ pub fn gdelt(body: &[u8]) -> Result<Answer, FormatError> {
         });
     }
     count(&mut a.problems, linkless, "articles without a url skipped");
-    count(&mut a.problems, undated, "articles with a seendate that does not parse");
+    count(
+        &mut a.problems,
+        undated,
+        "articles with a seendate that does not parse",
+    );
     Ok(a)
 }
 
@@ -270,15 +277,8 @@ pub fn hn(body: &[u8]) -> Result<Answer, FormatError> {
         }
         let html = |k: &str| s(h, k).map(|t| html_to_text(&t)).unwrap_or_default();
         let (title, text) = match s(h, "title") {
-            Some(t) => {
-                let mut text = html("story_text");
-                if let Some(u) = s(h, "url") {
-                    if text.is_empty() {
-                        text = u;
-                    }
-                }
-                (html_to_text(&t), text)
-            }
+            // a story's link is not its text: the discussion page is the document
+            Some(t) => (html_to_text(&t), html("story_text")),
             None => (
                 s(h, "story_title")
                     .map(|t| format!("Re: {}", html_to_text(&t)))
@@ -298,7 +298,11 @@ pub fn hn(body: &[u8]) -> Result<Answer, FormatError> {
         });
     }
     count(&mut a.problems, idless, "hits without an objectID skipped");
-    count(&mut a.problems, undated, "hits with a date that does not parse");
+    count(
+        &mut a.problems,
+        undated,
+        "hits with a date that does not parse",
+    );
     Ok(a)
 }
 
@@ -343,7 +347,9 @@ pub fn mastodon(body: &[u8]) -> Result<Answer, FormatError> {
             .and_then(|a| s(a, "acct"))
             .map(|a| format!("@{}", a.trim_start_matches('@')))
             .or_else(|| acct.and_then(|a| s(a, "display_name")));
-        let mut text = s(st, "content").map(|c| html_to_text(&c)).unwrap_or_default();
+        let mut text = s(st, "content")
+            .map(|c| html_to_text(&c))
+            .unwrap_or_default();
         if let Some(cw) = s(st, "spoiler_text") {
             text = format!("{cw}\n\n{text}");
         }
@@ -362,7 +368,11 @@ pub fn mastodon(body: &[u8]) -> Result<Answer, FormatError> {
         });
     }
     count(&mut a.problems, linkless, "statuses without a url skipped");
-    count(&mut a.problems, undated, "statuses with a date that does not parse");
+    count(
+        &mut a.problems,
+        undated,
+        "statuses with a date that does not parse",
+    );
     Ok(a)
 }
 
@@ -382,7 +392,11 @@ pub fn app_reviews(body: &[u8], country: &str, app: &str) -> Result<Answer, Form
         None => Vec::new(),
         Some(Value::Array(a)) => a.iter().collect(),
         Some(o @ Value::Object(_)) => vec![o],
-        Some(_) => return Err(FormatError::Shape("\"entry\" is neither a list nor an object".into())),
+        Some(_) => {
+            return Err(FormatError::Shape(
+                "\"entry\" is neither a list nor an object".into(),
+            ))
+        }
     };
     let mut a = Answer::default();
     let (mut idless, mut undated) = (0, 0);
@@ -409,7 +423,11 @@ pub fn app_reviews(body: &[u8], country: &str, app: &str) -> Result<Answer, Form
         });
     }
     count(&mut a.problems, idless, "reviews without an id skipped");
-    count(&mut a.problems, undated, "reviews with a date that does not parse");
+    count(
+        &mut a.problems,
+        undated,
+        "reviews with a date that does not parse",
+    );
     Ok(a)
 }
 
@@ -480,7 +498,11 @@ pub fn json_items(body: &[u8], map: &JsonItems, base: &url::Url) -> Result<Answe
         });
     }
     count(&mut a.problems, linkless, "items without a url skipped");
-    count(&mut a.problems, undated, "items with a date that does not parse");
+    count(
+        &mut a.problems,
+        undated,
+        "items with a date that does not parse",
+    );
     Ok(a)
 }
 
@@ -530,7 +552,15 @@ pub fn bluesky(body: &[u8]) -> Result<Answer, FormatError> {
             ..Default::default()
         });
     }
-    count(&mut a.problems, linkless, "posts without an author handle or uri skipped");
-    count(&mut a.problems, undated, "posts with a date that does not parse");
+    count(
+        &mut a.problems,
+        linkless,
+        "posts without an author handle or uri skipped",
+    );
+    count(
+        &mut a.problems,
+        undated,
+        "posts with a date that does not parse",
+    );
     Ok(a)
 }

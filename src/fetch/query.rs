@@ -38,9 +38,9 @@ fn is_domain(a: &str) -> bool {
     let parts: Vec<&str> = a.split('.').collect();
     parts.len() >= 2
         && !a.contains(' ')
-        && parts.iter().all(|p| {
-            !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '-')
-        })
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '-'))
         && parts
             .last()
             .is_some_and(|t| t.len() >= 2 && t.chars().all(|c| c.is_ascii_alphabetic()))
@@ -262,7 +262,12 @@ mod tests {
 
     #[test]
     fn handles_and_domains_stay_out_of_text_queries() {
-        let b = brand(&["Sosh", "@sosh_fr", "sosh.fr", "Orange France"], &[], &[], &[]);
+        let b = brand(
+            &["Sosh", "@sosh_fr", "sosh.fr", "Orange France"],
+            &[],
+            &[],
+            &[],
+        );
         let t = brand_terms(&[b]);
         assert_eq!(t[0].names, vec!["Sosh", "Orange France"]);
         assert_eq!(t[0].handles, vec!["sosh_fr"]);

@@ -58,13 +58,16 @@ pub async fn poll(
             why: "not a search source".into(),
         });
     };
-    let mut policy = Policy::of(source);
+    // item pages (full_text) are fetched as any page; the API as its documentation says
+    let ctx = Ctx::new(source, Policy::of(source), tx, pass);
+    let mut api = Policy::of(source);
+    api.robots = false;
     if let Some(p) = settings.preset {
-        policy.delay = policy.delay.max(p.min_gap());
+        api.delay = api.delay.max(p.min_gap());
     }
-    let ctx = Ctx::new(source, policy, tx, pass);
     let mut run = Poll {
         crawler,
+        api,
         ctx: &ctx,
         s: settings,
         problems: Vec::new(),
@@ -87,6 +90,8 @@ pub async fn poll(
 /// One poll of a search source.
 struct Poll<'a> {
     crawler: &'a Crawler,
+    /// The rules of the platform's API requests.
+    api: Policy,
     ctx: &'a Ctx<'a>,
     s: &'a SearchSettings,
     problems: Vec<String>,
@@ -133,7 +138,7 @@ impl Poll<'_> {
                     validators: None,
                     accept,
                 },
-                &self.ctx.policy,
+                &self.api,
             )
             .await?;
         PassCounters::inc(&self.ctx.pass.fetched);
@@ -264,8 +269,7 @@ impl Poll<'_> {
         if self.source().brands.is_empty() {
             return Err(PollError::Parse {
                 url: self.source().url.to_string(),
-                why: "no brands to search for (set watch = \"NAME\" to a watch with brands)"
-                    .into(),
+                why: "no brands to search for (set watch = \"NAME\" to a watch with brands)".into(),
             });
         }
         Ok(())
@@ -273,8 +277,7 @@ impl Poll<'_> {
 
     async fn google_news(&mut self) -> Result<(), PollError> {
         self.brands_terms_empty()?;
-        let (hl, gl, ceid) =
-            query::google_edition(self.source().lang, self.s.country.as_deref());
+        let (hl, gl, ceid) = query::google_edition(self.source().lang, self.s.country.as_deref());
         let hours = (self.s.lookback.as_secs() / 3600).max(1);
         let when = if hours % 24 == 0 {
             format!(" when:{}d", hours / 24)
@@ -296,7 +299,11 @@ impl Poll<'_> {
             );
             let resp = self.get(url, ACCEPT_FEED).await?;
             let base = resp.url.to_string();
-            let a = self.read(&resp, "rss/search", platform::google_news(&resp.body, &base))?;
+            let a = self.read(
+                &resp,
+                "rss/search",
+                platform::google_news(&resp.body, &base),
+            )?;
             self.hand(a.items).await?;
         }
         Ok(())
@@ -310,11 +317,7 @@ impl Poll<'_> {
             }
             let url = self.endpoint(
                 "/search.rss",
-                &[
-                    ("q", q),
-                    ("sort", "new".into()),
-                    ("limit", "100".into()),
-                ],
+                &[("q", q), ("sort", "new".into()), ("limit", "100".into())],
             );
             let resp = self.get(url, ACCEPT_FEED).await?;
             let base = resp.url.to_string();
@@ -484,8 +487,9 @@ impl Poll<'_> {
                 if self.full() {
                     return Ok(());
                 }
-                let path =
-                    format!("/{country}/rss/customerreviews/page={page}/id={app}/sortby=mostrecent/json");
+                let path = format!(
+                    "/{country}/rss/customerreviews/page={page}/id={app}/sortby=mostrecent/json"
+                );
                 let url = self.endpoint(&path, &[]);
                 let resp = self.get(url, ACCEPT_JSON).await?;
                 let what = format!("app {app} page {page}");
@@ -530,7 +534,7 @@ impl Poll<'_> {
         let answer = self
             .crawler
             .fetcher
-            .post_json(&session, &body, &self.ctx.policy)
+            .post_json(&session, &body, &self.api)
             .await?;
         let Some(token) = answer.get("accessJwt").and_then(|t| t.as_str()) else {
             return Err(PollError::Parse {
@@ -570,7 +574,7 @@ impl Poll<'_> {
                 let resp = self
                     .crawler
                     .fetcher
-                    .get_with_bearer(&url, &token, ACCEPT_JSON, &self.ctx.policy)
+                    .get_with_bearer(&url, &token, ACCEPT_JSON, &self.api)
                     .await?;
                 PassCounters::inc(&self.ctx.pass.fetched);
                 let a = self.read(&resp, "searchPosts", platform::bluesky(&resp.body))?;
@@ -611,7 +615,11 @@ impl Poll<'_> {
             })?;
             let resp = self.get(url, ACCEPT_JSON).await?;
             let base = resp.url.clone();
-            let a = self.read(&resp, "items", platform::json_items(&resp.body, &map, &base))?;
+            let a = self.read(
+                &resp,
+                "items",
+                platform::json_items(&resp.body, &map, &base),
+            )?;
             self.hand(a.items).await?;
         }
         Ok(())

@@ -116,7 +116,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// Stages state behind everything sent so far (committed with those documents).
-    pub async fn stage(&self, space: Space, key: String, value: Option<serde_json::Value>) -> Result<(), PollError> {
+    pub async fn stage(
+        &self,
+        space: Space,
+        key: String,
+        value: Option<serde_json::Value>,
+    ) -> Result<(), PollError> {
         self.tx
             .send(Msg::Stage { space, key, value })
             .await
