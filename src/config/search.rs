@@ -347,7 +347,7 @@ fn country(r: &mut FileReader<'_>, tr: &mut TableReader<'_>) -> Option<String> {
 fn base_url(r: &mut FileReader<'_>, tr: &mut TableReader<'_>, b: &str) -> Option<Url> {
     match Url::parse(b.trim()) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
-            if u.path().trim_matches('/') != "" || u.query().is_some() {
+            if !u.path().trim_matches('/').is_empty() || u.query().is_some() {
                 r.error(
                     tr.span("base_url"),
                     tr.key_path("base_url"),

@@ -279,7 +279,7 @@ impl Poll<'_> {
         self.brands_terms_empty()?;
         let (hl, gl, ceid) = query::google_edition(self.source().lang, self.s.country.as_deref());
         let hours = (self.s.lookback.as_secs() / 3600).max(1);
-        let when = if hours % 24 == 0 {
+        let when = if hours.is_multiple_of(24) {
             format!(" when:{}d", hours / 24)
         } else {
             format!(" when:{hours}h")
