@@ -12,6 +12,7 @@
 //! poll cut short leaves it where it was, and the items it did hand over are skipped next
 //! time as already seen.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -73,6 +74,7 @@ pub async fn poll(
         problems: Vec::new(),
         taken: 0,
         complete: true,
+        handed: HashSet::new(),
     };
     match settings.preset {
         Some(Preset::GoogleNews) => run.google_news().await?,
@@ -99,6 +101,8 @@ struct Poll<'a> {
     taken: usize,
     /// Every page read and every item handed over: the cursor may move.
     complete: bool,
+    /// Addresses handed over by this poll (pages and queries overlap).
+    handed: HashSet<String>,
 }
 
 impl Poll<'_> {
@@ -202,7 +206,8 @@ impl Poll<'_> {
                 continue;
             };
             self.taken += 1;
-            if !self.crawler.state.is_seen(&canonicalize(url.as_str())) {
+            let key = canonicalize(url.as_str());
+            if !self.crawler.state.is_seen(&key) && self.handed.insert(key) {
                 fresh += 1;
             }
             out.push(Candidate {
@@ -580,8 +585,8 @@ impl Poll<'_> {
                 let a = self.read(&resp, "searchPosts", platform::bluesky(&resp.body))?;
                 newest = newest.max(a.items.iter().filter_map(|f| f.position).max());
                 cursor = a.next.clone();
-                self.hand(a.items).await?;
-                if cursor.is_none() {
+                // newest first: a page with nothing new ends the query
+                if self.hand(a.items).await? == 0 || cursor.is_none() {
                     break;
                 }
             }

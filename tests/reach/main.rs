@@ -747,3 +747,52 @@ fn formats_read_from_fixtures() {
     let e = platform::hn(b"<!doctype html><html><body>login</body></html>").unwrap_err();
     assert!(e.to_string().contains("HTML page"));
 }
+
+#[test]
+fn bluesky_is_opt_in_and_logs_in_with_the_app_password_from_the_environment() {
+    let server = Server::start("127.0.0.1", move |req| {
+        robots_or(req, |req| {
+            if req.method == "POST" && req.path == "/xrpc/com.atproto.server.createSession" {
+                json(r#"{"accessJwt": "tok-123", "did": "did:plc:me"}"#.into())
+            } else if req.path.starts_with("/xrpc/app.bsky.feed.searchPosts") {
+                if req.header("authorization") != Some("Bearer tok-123") {
+                    return Reply::new(401).body("{\"error\":\"AuthMissing\"}");
+                }
+                json(fixture("bluesky.json"))
+            } else {
+                Reply::not_found()
+            }
+        })
+    });
+    let mut sources = defaults();
+    sources += &search("bsky", "bluesky", &server.url(""), "lookback = \"3650d\"");
+    let env = Env::new(&sources);
+    std::env::remove_var("VIGIE_BLUESKY_HANDLE");
+    std::env::remove_var("VIGIE_BLUESKY_APP_PASSWORD");
+    env.once();
+    let h = env.health("bsky");
+    assert!(
+        h.last_error
+            .unwrap_or_default()
+            .contains("VIGIE_BLUESKY_APP_PASSWORD"),
+        "the health says what is missing"
+    );
+    assert!(server.hits().is_empty(), "nothing asked without an account");
+    std::env::set_var("VIGIE_BLUESKY_HANDLE", "me.bsky.social");
+    std::env::set_var("VIGIE_BLUESKY_APP_PASSWORD", "abcd-efgh-ijkl-mnop");
+    env.once();
+    std::env::remove_var("VIGIE_BLUESKY_HANDLE");
+    std::env::remove_var("VIGIE_BLUESKY_APP_PASSWORD");
+    // the second page brings nothing new: the query ends there
+    let search = server.hits_to("/xrpc/app.bsky.feed.searchPosts");
+    assert_eq!(search.len(), 2);
+    assert_eq!(query_of(&search[1].path)["cursor"], "25");
+    let q = query_of(&search[0].path);
+    assert_eq!(q["sort"], "latest");
+    assert!(q["q"].contains("\"Orange France\""), "{q:?}");
+    let d = env.doc_with("augmenté mon forfait");
+    assert_eq!(d.brands, vec!["orange"]);
+    assert_eq!(d.meta.author.as_deref(), Some("@lena.bsky.social"));
+    assert_eq!(d.meta.followers, Some(77));
+    assert!(env.cursor("bsky", "indexedAt").is_some());
+}
