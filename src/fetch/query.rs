@@ -274,6 +274,61 @@ mod tests {
     }
 
     #[test]
+    fn each_dialect() {
+        let b = brand(
+            &["Sosh", "Orange France", "@Orange_conseil"],
+            &["Orange"],
+            &["forfait", "fibre"],
+            &["jus d'orange"],
+        );
+        let gn = google_news(std::slice::from_ref(&b), MAX_QUERY_GOOGLE);
+        assert_eq!(
+            gn,
+            vec!["Sosh OR \"Orange France\" OR (Orange (forfait OR fibre)) -\"jus d'orange\""]
+        );
+        assert_eq!(
+            or_queries(std::slice::from_ref(&b), MAX_QUERY_GDELT, true),
+            vec!["(Sosh OR \"Orange France\" OR Orange)"]
+        );
+        assert_eq!(
+            or_queries(std::slice::from_ref(&b), MAX_QUERY_REDDIT, false),
+            vec!["Sosh OR \"Orange France\" OR Orange"]
+        );
+        assert_eq!(
+            hn_queries(std::slice::from_ref(&b)),
+            vec!["Sosh", "Orange France", "Orange"]
+        );
+        assert_eq!(
+            hashtags(&[b]),
+            vec!["sosh", "orangefrance", "orange", "orange_conseil"]
+        );
+        assert_eq!(
+            google_edition(Some(Lang::Fr), None),
+            ("fr".into(), "FR".into(), "FR:fr".into())
+        );
+        assert_eq!(
+            google_edition(None, None),
+            ("en-US".into(), "US".into(), "US:en".into())
+        );
+        assert_eq!(
+            google_edition(Some(Lang::Fr), Some("be")),
+            ("fr".into(), "BE".into(), "BE:fr".into())
+        );
+    }
+
+    #[test]
+    fn split_google_queries_keep_their_exclusions() {
+        let names: Vec<String> = (0..30).map(|i| format!("Enseigne {i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let qs = google_news(&[brand(&refs, &[], &[], &["Enseigne de rue"])], 120);
+        assert!(qs.len() > 1);
+        assert!(
+            qs.iter().all(|q| q.ends_with("-\"Enseigne de rue\"")),
+            "{qs:?}"
+        );
+    }
+
+    #[test]
     fn long_queries_are_split() {
         let names: Vec<String> = (0..40).map(|i| format!("Brand number {i}")).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();

@@ -796,3 +796,66 @@ fn bluesky_is_opt_in_and_logs_in_with_the_app_password_from_the_environment() {
     assert_eq!(d.meta.followers, Some(77));
     assert!(env.cursor("bsky", "indexedAt").is_some());
 }
+
+#[test]
+fn the_commands_show_a_source_test_and_the_health_of_a_search_source() {
+    let server = Server::start("127.0.0.1", move |req| {
+        robots_or(req, |req| {
+            let base = format!("http://{}", req.header("host").unwrap_or("?"));
+            if req.path.starts_with("/v1/posts") {
+                let vars = [
+                    ("BASE", base),
+                    ("JISO1", iso(ago(15))),
+                    ("JUNIX2", ago(25).timestamp().to_string()),
+                ];
+                json(fill("json-api.json", &vars))
+            } else {
+                Reply::not_found()
+            }
+        })
+    });
+    let env = Env::new(&(defaults() + &json_source(&server.url(""))));
+    let vigie = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .arg("--data")
+            .arg(env.root.join("data"))
+            .arg("--sources")
+            .arg(env.root.join("sources.toml"))
+            .arg("--pipelines")
+            .arg(env.root.join("pipelines"))
+            .args(args)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = vigie(&["sources", "test", "api"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("3 documents would be indexed"), "{out}");
+    assert!(out.contains("by sam_k"), "{out}");
+    assert!(out.contains("brands: orange"), "{out}");
+    assert!(
+        out.contains("/v1/posts?q=") && out.contains("-> 200"),
+        "{out}"
+    );
+    assert!(
+        out.contains("problem: items: 1 items without a url skipped"),
+        "{out}"
+    );
+    assert!(out.contains("nothing was written"), "{out}");
+    assert!(!env.root.join("data").exists());
+    let (code, out) = vigie(&["run", "--once"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (_, out) = vigie(&["sources", "list"]);
+    assert!(out.contains("api\tjson\t"), "{out}");
+    assert!(
+        out.contains("with problems: items: 1 items without a url skipped"),
+        "{out}"
+    );
+    let (_, out) = vigie(&["search", "dossier", "--json"]);
+    assert!(out.contains("\"author\":\"sam_k\""), "{out}");
+    assert!(out.contains("\"followers\":42"), "{out}");
+}
