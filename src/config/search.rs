@@ -112,6 +112,9 @@ pub struct JsonItems {
     pub author: Option<String>,
     /// The author's audience (followers), a number.
     pub followers: Option<String>,
+    /// The address of the next page (absolute or relative), when the API pages: followed up
+    /// to `max_pages`, while pages bring new items.
+    pub next: Option<String>,
 }
 
 /// What a `search` or `json` source asks and how far back it reaches.
@@ -133,7 +136,9 @@ pub struct SearchSettings {
     pub max_pages: usize,
     /// Items read per poll at most.
     pub max_items: usize,
-    /// `json`: the address with an optional `{query}`.
+    /// `json`: the address, with optional `{query}` (the watch's names OR-ed), `{since}`
+    /// (RFC 3339) and `{since_unix}` (seconds): the newest item's date of the last poll, a few
+    /// minutes early, or the lookback on a first poll.
     pub url_template: Option<String>,
     /// `json`: the mapping.
     pub items: Option<JsonItems>,
@@ -179,7 +184,7 @@ pub(super) fn read_search(
         Some(b) => base_url(r, tr, &b)?,
         None => Url::parse(preset.default_base()).expect("preset addresses parse"),
     };
-    let mut s = common(r, tr, preset);
+    let mut s = common(r, tr, preset, preset.default_max_pages());
     s.watch = watch;
     match preset {
         Preset::Mastodon => {
@@ -251,8 +256,7 @@ pub(super) fn read_json(
     } else {
         tr.string(r, "watch")
     };
-    let mut s = common(r, tr, Preset::Hn);
-    s.max_pages = 1;
+    let mut s = common(r, tr, Preset::Hn, 5);
     s.preset = None;
     s.watch = watch;
     s.url_template = Some(template.trim().to_string());
@@ -296,6 +300,7 @@ pub(super) fn read_json(
         published: path(&mut ir, r, "published", false),
         author: path(&mut ir, r, "author", false),
         followers: path(&mut ir, r, "followers", false),
+        next: path(&mut ir, r, "next", false),
     };
     ir.finish(r);
     if items.path.is_empty() || items.url.is_empty() {
@@ -306,7 +311,12 @@ pub(super) fn read_json(
 }
 
 /// `lookback`, `max_pages`, `max_items`.
-fn common(r: &mut FileReader<'_>, tr: &mut TableReader<'_>, preset: Preset) -> SearchSettings {
+fn common(
+    r: &mut FileReader<'_>,
+    tr: &mut TableReader<'_>,
+    preset: Preset,
+    max_pages: usize,
+) -> SearchSettings {
     SearchSettings {
         preset: Some(preset),
         watch: None,
@@ -319,7 +329,7 @@ fn common(r: &mut FileReader<'_>, tr: &mut TableReader<'_>, preset: Preset) -> S
         max_pages: tr
             .integer(r, "max_pages", 1, 100)
             .map(|n| n as usize)
-            .unwrap_or(preset.default_max_pages()),
+            .unwrap_or(max_pages),
         max_items: tr
             .integer(r, "max_items", 1, 100_000)
             .map(|n| n as usize)

@@ -439,16 +439,28 @@ pub fn json_items(body: &[u8], map: &JsonItems, base: &url::Url) -> Result<Answe
     let compile = |p: &str| JsonPath::parse(p).map_err(|e| FormatError::Shape(format!("{p}: {e}")));
     let items = compile(&map.path)?;
     let field = |p: &Option<String>| p.as_deref().map(compile).transpose();
-    let (url, title, text, published, author, followers) = (
+    let (url, title, text, published, author, followers, next) = (
         compile(&map.url)?,
         field(&map.title)?,
         field(&map.text)?,
         field(&map.published)?,
         field(&map.author)?,
         field(&map.followers)?,
+        field(&map.next)?,
     );
     let nodes = items.query(&v).all();
-    let mut a = Answer::default();
+    let mut a = Answer {
+        next: next
+            .as_ref()
+            .and_then(|p| {
+                p.query(&v)
+                    .first()
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .filter(|n| !n.trim().is_empty()),
+        ..Default::default()
+    };
     if nodes.is_empty() {
         a.problems
             .push(format!("the items path {} matched nothing", map.path));

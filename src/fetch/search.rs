@@ -608,26 +608,53 @@ impl Poll<'_> {
         } else {
             vec![String::new()]
         };
+        let old = self.cursor("published");
+        let from = match old {
+            Some(c) => c - OVERLAP.as_secs() as i128,
+            None => self.since().timestamp() as i128,
+        };
+        let since = DateTime::from_timestamp(from as i64, 0).unwrap_or(self.ctx.now);
+        let encode =
+            |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect() };
+        let mut newest = old;
         for q in queries {
-            if self.full() {
-                break;
-            }
-            let encoded: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
-            let raw = template.replace("{query}", &encoded);
-            let url = Url::parse(&raw).map_err(|e| PollError::Parse {
+            let raw = template
+                .replace("{query}", &encode(&q))
+                .replace(
+                    "{since}",
+                    &encode(&since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                )
+                .replace("{since_unix}", &since.timestamp().to_string());
+            let mut url = Url::parse(&raw).map_err(|e| PollError::Parse {
                 url: raw.clone(),
                 why: e.to_string(),
             })?;
-            let resp = self.get(url, ACCEPT_JSON).await?;
-            let base = resp.url.clone();
-            let a = self.read(
-                &resp,
-                "items",
-                platform::json_items(&resp.body, &map, &base),
-            )?;
-            self.hand(a.items).await?;
+            for page in 0..self.s.max_pages {
+                if self.full() {
+                    break;
+                }
+                let resp = self.get(url, ACCEPT_JSON).await?;
+                let base = resp.url.clone();
+                let what = if page == 0 {
+                    "items".to_string()
+                } else {
+                    format!("items page {}", page + 1)
+                };
+                let a = self.read(&resp, &what, platform::json_items(&resp.body, &map, &base))?;
+                newest = newest.max(a.items.iter().filter_map(|f| f.position).max());
+                let next = a.next.clone();
+                // a page with nothing new ends the paging
+                if self.hand(a.items).await? == 0 {
+                    break;
+                }
+                // the next page is asked only of the API's own origin
+                match next.and_then(|n| base.join(n.trim()).ok()) {
+                    Some(n) if n != base && n.origin() == self.source().url.origin() => url = n,
+                    _ => break,
+                }
+            }
         }
-        Ok(())
+        self.save_cursor("published", old, newest).await
     }
 }
 

@@ -859,3 +859,52 @@ fn the_commands_show_a_source_test_and_the_health_of_a_search_source() {
     assert!(out.contains("\"author\":\"sam_k\""), "{out}");
     assert!(out.contains("\"followers\":42"), "{out}");
 }
+
+#[test]
+fn a_json_api_is_paged_and_asked_from_its_cursor() {
+    let now = Utc::now();
+    let server = Server::start("127.0.0.1", move |req| {
+        robots_or(req, |req| {
+            let base = format!("http://{}", req.header("host").unwrap_or("?"));
+            let item = |n: i64, text: &str| {
+                serde_json::json!({"link": format!("{base}/p/{n}"), "body": text,
+                    "time": (now - chrono::Duration::minutes(n)).timestamp()})
+            };
+            if req.path.starts_with("/v1/feed?") {
+                json(
+                    serde_json::json!({"items": [item(1, "Sosh un"), item(2, "Sosh deux")],
+                    "paging": {"next": "/v1/feed/2"}})
+                    .to_string(),
+                )
+            } else if req.path == "/v1/feed/2" {
+                json(
+                    serde_json::json!({"items": [item(3, "Sosh trois")],
+                    "paging": {"next": "http://192.0.2.1/elsewhere"}})
+                    .to_string(),
+                )
+            } else {
+                Reply::not_found()
+            }
+        })
+    });
+    let src = format!(
+        "\n[[sources]]\nid = \"feed\"\nkind = \"json\"\nurl = \"{}/v1/feed?since={{since}}&ts={{since_unix}}\"\nallow_private = true\n[sources.items]\npath = \"$.items[*]\"\nurl = \"$.link\"\ntext = \"$.body\"\npublished = \"$.time\"\nnext = \"$.paging.next\"\n",
+        server.url("")
+    );
+    let env = Env::new(&(defaults() + &src));
+    env.once();
+    assert_eq!(env.docs().len(), 3, "both pages read");
+    assert!(server.hits_to("/elsewhere").is_empty());
+    let first = query_of(&server.hits_to("/v1/feed?")[0].path);
+    let since = DateTime::parse_from_rfc3339(&first["since"]).unwrap();
+    assert!((now - since.with_timezone(&Utc)).num_hours() >= 23);
+    server.clear();
+    env.once();
+    let q = query_of(&server.hits_to("/v1/feed?")[0].path);
+    let ts: i64 = q["ts"].parse().unwrap();
+    let newest = (now - chrono::Duration::minutes(1)).timestamp();
+    assert!(ts <= newest && ts >= newest - 900, "{ts} vs {newest}");
+    // the first page brought nothing new: the second is not asked again
+    assert!(server.hits_to("/v1/feed/2").is_empty());
+    assert_eq!(env.docs().len(), 3);
+}
