@@ -217,6 +217,9 @@ fn every_preset_asks_in_its_dialect_and_indexes_mentions_with_their_authors() {
         ("AISO2", t(35)),
         ("JISO1", t(15)),
         ("JUNIX2", ago(25).timestamp().to_string()),
+        ("GN1", ago(20).to_rfc2822()),
+        ("GN2", ago(45).to_rfc2822()),
+        ("GN3", ago(70).to_rfc2822()),
     ];
     {
         let mut r = routes.lock().unwrap();
@@ -668,7 +671,12 @@ fn sources_test_prints_what_would_be_indexed_and_writes_nothing() {
         robots_or(req, |req| {
             let base = format!("http://{}", req.header("host").unwrap_or("?"));
             if req.path.starts_with("/rss/search") {
-                let vars = [("BASE", base)];
+                let vars = [
+                    ("BASE", base),
+                    ("GN1", ago(20).to_rfc2822()),
+                    ("GN2", ago(45).to_rfc2822()),
+                    ("GN3", ago(70).to_rfc2822()),
+                ];
                 Reply::ok("application/xml", fill("google-news.xml", &vars))
             } else {
                 Reply::not_found()
