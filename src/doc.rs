@@ -20,6 +20,10 @@ pub struct Document {
     /// Source id (or the `source` of an ingested line).
     pub source: String,
     pub author: Option<String>,
+    /// The author's audience (followers), where the platform says.
+    pub followers: Option<u64>,
+    /// An app review's stars (1 to 5).
+    pub rating: Option<u8>,
     /// Language announced by the source, page or input line.
     pub lang_hint: Option<Lang>,
 }

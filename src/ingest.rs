@@ -181,6 +181,8 @@ pub fn parse_line(bytes: &[u8], now: DateTime<Utc>) -> Result<(Incoming, Option<
         fetched: now,
         source,
         author,
+        followers: None,
+        rating: None,
         lang_hint,
     };
     Ok((

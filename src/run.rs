@@ -330,3 +330,145 @@ impl Progress for Bar {
         self.0.set_message(id.to_string());
     }
 }
+
+/// One document a source test would index.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WouldIndex {
+    pub url: String,
+    pub title: String,
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub followers: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
+    pub published: Option<String>,
+    pub lang: String,
+    pub brands: Vec<String>,
+}
+
+/// What `vigie sources test` saw: the documents one poll would index, the requests it sent,
+/// the state it would save, and how the poll ended.
+#[derive(Debug, Clone, Default)]
+pub struct SourceTest {
+    pub documents: Vec<WouldIndex>,
+    pub requests: Vec<String>,
+    /// State the poll would save (cursors), `key = value`.
+    pub state: Vec<String>,
+    /// What was wrong with parts of the answers.
+    pub problems: Vec<String>,
+    /// Why the poll failed, if it did.
+    pub error: Option<String>,
+    /// Documents refused by the transforms.
+    pub refused: Vec<String>,
+    /// Whether the data directory's state was read (items already indexed left out).
+    pub used_state: bool,
+}
+
+/// Polls one source once, writing nothing: the documents are analysed but not indexed, the
+/// state is read (when the data directory exists and no writer holds it) but never saved.
+pub fn test_source(
+    config: Arc<Config>,
+    data: &DataDir,
+    source_id: &str,
+) -> Result<SourceTest, RunError> {
+    let Some(source) = config.sources.get(source_id).cloned() else {
+        return Err(RunError::Start(format!(
+            "no source {source_id:?} in {}",
+            config.sources.path.display()
+        )));
+    };
+    let mut out = SourceTest::default();
+    let lock = if data.state_dir().exists() {
+        data.lock("sources test").ok()
+    } else {
+        None
+    };
+    let scratch = std::env::temp_dir().join(format!(
+        "vigie-source-test-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    let state_dir = if lock.is_some() {
+        out.used_state = true;
+        data.state_dir()
+    } else {
+        scratch.clone()
+    };
+    let state = Arc::new(
+        crate::state::State::open(&state_dir).map_err(|e| RunError::Start(e.to_string()))?,
+    );
+    let fetcher = Fetcher::new(FetchSettings::from_defaults(&config.sources.defaults))
+        .map_err(|e| RunError::Start(e.to_string()))?
+        .logging_requests();
+    let crawler = Arc::new(crate::fetch::Crawler::new(fetcher, state.clone()));
+    let transform = Transform::new(config.clone());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| RunError::Start(e.to_string()))?;
+    let result = rt.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(SOURCE_CHANNEL);
+        let pass = Arc::new(crate::fetch::PassCounters::new(0));
+        let poll = tokio::spawn({
+            let (crawler, source, pass) = (crawler.clone(), source.clone(), pass.clone());
+            async move {
+                match source.kind {
+                    crate::config::SourceKind::Search | crate::config::SourceKind::Json => {
+                        crate::fetch::search::poll(&crawler, &source, &tx, &pass).await
+                    }
+                    _ => crawler.poll(&source, &tx, &pass).await.map(|()| Vec::new()),
+                }
+            }
+        });
+        while let Some(msg) = rx.recv().await {
+            match msg {
+                Msg::Doc(inc, _) => {
+                    let origin = inc.origin.clone();
+                    match transform.prepare(inc) {
+                        Ok(p) => out.documents.push(WouldIndex {
+                            url: p.doc.url.clone(),
+                            title: crate::doc::headline(&p.doc.title, &p.doc.text),
+                            author: p.doc.author.clone(),
+                            followers: p.doc.followers,
+                            rating: p.doc.rating,
+                            published: p
+                                .doc
+                                .published
+                                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                            lang: p.analysis.lang.code().to_string(),
+                            brands: p.analysis.brands(),
+                        }),
+                        Err(e) => out.refused.push(format!("{origin}: {e}")),
+                    }
+                }
+                Msg::Stage { space, key, value } => {
+                    if space == Space::Meta {
+                        out.state.push(match value {
+                            Some(v) => format!("{key} = {v}"),
+                            None => format!("{key} removed"),
+                        });
+                    }
+                }
+                Msg::PassEnd(_) | Msg::Tick => {}
+            }
+        }
+        poll.await
+    });
+    rt.shutdown_background();
+    match result {
+        Ok(Ok(problems)) => out.problems = problems,
+        Ok(Err(e)) => out.error = Some(e.to_string()),
+        Err(e) => out.error = Some(format!("the poll stopped: {e}")),
+    }
+    out.requests = crawler.fetcher.take_log();
+    // nothing staged is ever flushed: the state is left as it was
+    state.discard();
+    drop(crawler);
+    drop(state);
+    drop(lock);
+    if !out.used_state {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    Ok(out)
+}

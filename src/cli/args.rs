@@ -206,4 +206,13 @@ pub enum SourcesCommand {
     },
     /// List configured sources.
     List,
+    /// Poll one source once without writing anything: print what it would index (url,
+    /// title, author, published, brands found) and the requests it made.
+    Test {
+        /// The source's id.
+        id: String,
+        /// The documents as JSON Lines on stdout (requests and problems go to stderr).
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -90,6 +90,12 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<ExitCode, Failure> {
             if let Some(o) = &d.dup_of {
                 v["copy_of"] = json!(o);
             }
+            if let Some(n) = d.meta.followers {
+                v["followers"] = json!(n);
+            }
+            if let Some(r) = d.meta.rating {
+                v["rating"] = json!(r);
+            }
             writeln!(out, "{v}")
         } else {
             let (b0, b1) = if color {

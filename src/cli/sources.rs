@@ -52,7 +52,96 @@ pub fn sources(g: &Global, c: SourcesCommand) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         SourcesCommand::List => list(g),
+        SourcesCommand::Test { id, json } => test(g, &id, json),
     }
+}
+
+/// `vigie sources test ID`.
+fn test(g: &Global, id: &str, json: bool) -> Result<ExitCode, Failure> {
+    let config = std::sync::Arc::new(load_config(g, true)?);
+    if config.sources.get(id).is_none() {
+        let ids: Vec<&str> = config
+            .sources
+            .sources
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        return Err(Failure::Usage(format!(
+            "no source {id:?} in {} (sources: {})",
+            g.sources.display(),
+            ids.join(", ")
+        )));
+    }
+    let data = crate::data::DataDir::new(&g.data);
+    let t = crate::run::test_source(config, &data, id).map_err(|e| Failure::Other(e.into()))?;
+    let mut out = String::new();
+    if json {
+        for d in &t.documents {
+            let _ = writeln!(out, "{}", serde_json::to_string(d).unwrap_or_default());
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "{} document{} would be indexed{}:",
+            t.documents.len(),
+            plural(t.documents.len()),
+            if t.used_state {
+                " (items already indexed left out)"
+            } else {
+                ""
+            }
+        );
+        for d in &t.documents {
+            let _ = writeln!(
+                out,
+                "  {}\n    {} | by {} | {} | {} | brands: {}",
+                d.url,
+                d.title,
+                d.author.as_deref().unwrap_or("-"),
+                d.published.as_deref().unwrap_or("undated"),
+                d.lang,
+                if d.brands.is_empty() {
+                    "none".to_string()
+                } else {
+                    d.brands.join(", ")
+                }
+            );
+        }
+    }
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "{} request{}:",
+        t.requests.len(),
+        plural(t.requests.len())
+    );
+    for r in &t.requests {
+        let _ = writeln!(report, "  {r}");
+    }
+    for s in &t.state {
+        let _ = writeln!(report, "would save {s}");
+    }
+    for r in &t.refused {
+        let _ = writeln!(report, "refused: {r}");
+    }
+    for p in &t.problems {
+        let _ = writeln!(report, "problem: {p}");
+    }
+    if let Some(e) = &t.error {
+        let _ = writeln!(report, "error: {e}");
+    }
+    let _ = writeln!(report, "nothing was written");
+    if json {
+        print!("{out}");
+        eprint!("{report}");
+    } else {
+        print!("{out}{report}");
+    }
+    Ok(if t.error.is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn list(g: &Global) -> Result<ExitCode, Failure> {
@@ -60,11 +149,15 @@ fn list(g: &Global) -> Result<ExitCode, Failure> {
     let health = read_health(g, &config.sources);
     let mut out = String::new();
     for s in &config.sources.sources {
+        let kind = match s.search.as_ref().and_then(|x| x.preset) {
+            Some(p) => format!("{}:{}", s.kind.as_str(), p.as_str()),
+            None => s.kind.as_str().to_string(),
+        };
         let _ = write!(
             out,
             "{}\t{}\t{}\tevery {}",
             s.id,
-            s.kind.as_str(),
+            kind,
             s.url,
             humantime(s.interval)
         );
@@ -88,6 +181,9 @@ fn list(g: &Global) -> Result<ExitCode, Failure> {
                 _ => {
                     if let Some(ok) = h.last_success {
                         let _ = write!(out, "\tok {}", when(ok));
+                    }
+                    if !h.problems.is_empty() {
+                        let _ = write!(out, " with problems: {}", h.problems.join("; "));
                     }
                 }
             }

@@ -6,12 +6,14 @@
 
 pub mod edit;
 mod reader;
+pub mod search;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use reader::{parse_duration, ConfigError, ConfigErrors, FileReader, TableReader};
+pub use search::{JsonItems, Preset, SearchSettings};
 use toml_edit::{Item, Table};
 use url::Url;
 
@@ -63,6 +65,10 @@ pub enum SourceKind {
     Page,
     /// A sitemap or news sitemap (index files followed).
     Sitemap,
+    /// A platform's public search, asked for a watch's brands (`preset`).
+    Search,
+    /// A JSON API, its items mapped with JSONPath (`[sources.items]`).
+    Json,
 }
 
 impl SourceKind {
@@ -71,6 +77,8 @@ impl SourceKind {
             SourceKind::Feed => "feed",
             SourceKind::Page => "page",
             SourceKind::Sitemap => "sitemap",
+            SourceKind::Search => "search",
+            SourceKind::Json => "json",
         }
     }
 }
@@ -103,6 +111,10 @@ pub struct Source {
     /// Display name.
     pub name: Option<String>,
     pub selectors: Selectors,
+    /// `search` and `json` sources: what is asked and how far back.
+    pub search: Option<SearchSettings>,
+    /// The brands of the source's `watch` (filled once the watches are read).
+    pub brands: Vec<Brand>,
     /// Line of the `[[sources]]` header, for messages.
     pub line: usize,
 }
@@ -424,7 +436,7 @@ impl Config {
         need_sources: bool,
     ) -> Result<Config, ConfigErrors> {
         let mut errors = Vec::new();
-        let sources_cfg = if sources.exists() || need_sources {
+        let mut sources_cfg = if sources.exists() || need_sources {
             match std::fs::read_to_string(sources) {
                 Ok(src) => {
                     let (cfg, errs) = parse_sources(sources, &src);
@@ -475,6 +487,7 @@ impl Config {
             }
             Err(e) => errors.push(e),
         }
+        resolve_watches(&mut sources_cfg, &watches, &mut errors);
         // watch names must be unique: they name digests and alerts
         let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
         for w in &watches {
@@ -530,6 +543,46 @@ impl Config {
             }
         }
         out
+    }
+}
+
+/// Gives each `search` and `json` source the brands of its `watch`.
+fn resolve_watches(cfg: &mut SourcesConfig, watches: &[Watch], errors: &mut Vec<ConfigError>) {
+    for (i, s) in cfg.sources.iter_mut().enumerate() {
+        let Some(name) = s.search.as_ref().and_then(|x| x.watch.clone()) else {
+            continue;
+        };
+        match watches.iter().find(|w| w.name == name) {
+            Some(w) => {
+                s.brands = w.brands.clone();
+                if w.brands.is_empty() {
+                    errors.push(ConfigError {
+                        file: cfg.path.clone(),
+                        line: s.line,
+                        key: format!("sources[{i}].watch"),
+                        message: format!(
+                            "watch {name:?} has no brands: there is nothing to search for"
+                        ),
+                    });
+                }
+            }
+            None => {
+                let names: Vec<&str> = watches.iter().map(|w| w.name.as_str()).collect();
+                errors.push(ConfigError {
+                    file: cfg.path.clone(),
+                    line: s.line,
+                    key: format!("sources[{i}].watch"),
+                    message: format!(
+                        "no watch named {name:?} (watches: {})",
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                });
+            }
+        }
     }
 }
 
@@ -685,51 +738,49 @@ fn parse_source(
             );
         }
     }
-    let kind = match tr.required_string(r, "kind", "one of \"feed\", \"page\", \"sitemap\"") {
+    let kind = match tr.required_string(
+        r,
+        "kind",
+        "one of \"feed\", \"page\", \"sitemap\", \"search\", \"json\"",
+    ) {
         Some(k) => match k.as_str() {
             "feed" => Some(SourceKind::Feed),
             "page" => Some(SourceKind::Page),
             "sitemap" => Some(SourceKind::Sitemap),
+            "search" => Some(SourceKind::Search),
+            "json" => Some(SourceKind::Json),
             other => {
                 r.error(
                     tr.span("kind"),
                     tr.key_path("kind"),
-                    format!("unknown kind {other:?}: expected \"feed\", \"page\" or \"sitemap\""),
+                    format!("unknown kind {other:?}: expected \"feed\", \"page\", \"sitemap\", \"search\" or \"json\""),
                 );
                 None
             }
         },
         None => None,
     };
-    let url = match tr.required_string(
-        r,
-        "url",
-        "the address to fetch, such as \"https://example.org/feed.xml\"",
-    ) {
-        Some(u) => {
-            match Url::parse(u.trim()) {
-                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-                    Some(url)
-                }
-                Ok(url) => {
-                    r.error(tr.span("url"), tr.key_path("url"), format!("{u:?}: only http and https addresses can be fetched (found scheme {:?})", url.scheme()));
-                    None
-                }
-                Err(e) => {
-                    r.error(
-                        tr.span("url"),
-                        tr.key_path("url"),
-                        format!(
-                            "{u:?} is not a valid URL ({e}): expected an absolute http(s) address"
-                        ),
-                    );
-                    None
-                }
-            }
-        }
-        None => None,
+    let mut search = None;
+    let url = match kind {
+        Some(SourceKind::Search) => search::read_search(r, &mut tr).map(|(s, u)| {
+            search = Some(s);
+            u
+        }),
+        Some(SourceKind::Json) => search::read_json(r, &mut tr, i).map(|(s, u)| {
+            search = Some(s);
+            u
+        }),
+        _ => list_url(r, &mut tr),
     };
-    let tags = tr.strings(r, "tags");
+    let is_mastodon = search
+        .as_ref()
+        .is_some_and(|s| s.preset == Some(Preset::Mastodon));
+    // a mastodon source's `tags` are the hashtags it follows
+    let tags = if is_mastodon {
+        Vec::new()
+    } else {
+        tr.strings(r, "tags")
+    };
     let full_text = tr.bool(r, "full_text").unwrap_or(false);
     let interval = tr
         .positive_duration(r, "interval")
@@ -802,8 +853,41 @@ fn parse_source(
         lang,
         name,
         selectors,
+        search,
+        brands: Vec::new(),
         line,
     })
+}
+
+/// The `url` of a feed, page or sitemap.
+fn list_url(r: &mut FileReader<'_>, tr: &mut TableReader<'_>) -> Option<Url> {
+    let u = tr.required_string(
+        r,
+        "url",
+        "the address to fetch, such as \"https://example.org/feed.xml\"",
+    )?;
+    match Url::parse(u.trim()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+        Ok(url) => {
+            r.error(
+                tr.span("url"),
+                tr.key_path("url"),
+                format!(
+                    "{u:?}: only http and https addresses can be fetched (found scheme {:?})",
+                    url.scheme()
+                ),
+            );
+            None
+        }
+        Err(e) => {
+            r.error(
+                tr.span("url"),
+                tr.key_path("url"),
+                format!("{u:?} is not a valid URL ({e}): expected an absolute http(s) address"),
+            );
+            None
+        }
+    }
 }
 
 /// Parses one watch file. `known_sources` (ids and tags of `sources.toml`), when given, is

@@ -101,6 +101,9 @@ pub struct Policy {
     pub delay: Duration,
     /// Fetch loopback/private addresses found in content.
     pub allow_private: bool,
+    /// Read robots.txt first. A platform's documented search API is asked as its
+    /// documentation says, not crawled: its robots.txt (written for crawlers) is not read.
+    pub robots: bool,
 }
 
 impl Policy {
@@ -109,6 +112,7 @@ impl Policy {
             timeout: s.timeout,
             delay: s.per_host_delay,
             allow_private: s.allow_private,
+            robots: true,
         }
     }
 }
@@ -187,6 +191,8 @@ pub struct Fetcher {
     /// Where robots.txt answers are kept between runs.
     state: Option<Arc<State>>,
     pub counters: Counters,
+    /// Every request sent and how it ended, when asked for (`vigie sources test`).
+    log: Mutex<Option<Vec<String>>>,
 }
 
 impl Fetcher {
@@ -219,6 +225,7 @@ impl Fetcher {
             names: Mutex::new(HashMap::new()),
             state: None,
             counters: Counters::default(),
+            log: Mutex::new(None),
             settings,
         })
     }
@@ -228,6 +235,124 @@ impl Fetcher {
     pub fn remember_in(mut self, state: Arc<State>) -> Fetcher {
         self.state = Some(state);
         self
+    }
+
+    /// Keeps a line for every request sent (see [`Fetcher::take_log`]).
+    pub fn logging_requests(self) -> Fetcher {
+        *self.log.lock().expect("log lock") = Some(Vec::new());
+        self
+    }
+
+    /// The requests logged so far, one line each (`GET url -> 200`).
+    pub fn take_log(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .expect("log lock")
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// POSTs a JSON body and reads a JSON answer (logging in to an API), with the host's
+    /// politeness and the policy's timeout; no retries.
+    pub async fn post_json(
+        &self,
+        url: &Url,
+        body: &serde_json::Value,
+        policy: &Policy,
+    ) -> Result<serde_json::Value, FetchError> {
+        let rb = self
+            .open
+            .post(url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json")
+            .body(serde_json::to_vec(body).expect("JSON values serialise"));
+        let (status, bytes) = self.send_plain(url, rb, policy).await?;
+        if !(200..300).contains(&status) {
+            return Err(FetchError::Status {
+                url: url.to_string(),
+                status,
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| FetchError::Other {
+            url: url.to_string(),
+            why: format!("the answer is not JSON: {e}"),
+        })
+    }
+
+    /// GETs an API address with a bearer token, with the host's politeness and the policy's
+    /// timeout; no retries.
+    pub async fn get_with_bearer(
+        &self,
+        url: &Url,
+        token: &str,
+        accept: &str,
+        policy: &Policy,
+    ) -> Result<Response, FetchError> {
+        let rb = self
+            .open
+            .get(url.clone())
+            .header(ACCEPT, accept)
+            .bearer_auth(token);
+        let (status, body) = self.send_plain(url, rb, policy).await?;
+        if status == 429 {
+            return Err(FetchError::RateLimited {
+                url: url.to_string(),
+                status,
+                retry_after: None,
+            });
+        }
+        if !(200..300).contains(&status) {
+            return Err(FetchError::Status {
+                url: url.to_string(),
+                status,
+            });
+        }
+        let truncated = body.len() as u64 >= self.settings.max_body;
+        Ok(Response {
+            url: url.clone(),
+            status,
+            not_modified: false,
+            body,
+            truncated,
+            content_type: None,
+            validators: Validators::default(),
+            moved_permanently: false,
+        })
+    }
+
+    async fn send_plain(
+        &self,
+        url: &Url,
+        rb: reqwest::RequestBuilder,
+        policy: &Policy,
+    ) -> Result<(u16, Vec<u8>), FetchError> {
+        let host = self.hosts.get(url.host_str().unwrap_or_default());
+        host.wait_turn(policy.delay, self.settings.max_retry_after)
+            .await
+            .map_err(|left| FetchError::RateLimited {
+                url: url.to_string(),
+                status: 429,
+                retry_after: Some(left),
+            })?;
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let result = async {
+            let resp = rb.timeout(policy.timeout).send().await?;
+            let status = resp.status().as_u16();
+            let bytes = resp.bytes().await?;
+            Ok::<_, reqwest::Error>((status, bytes))
+        }
+        .await;
+        let (status, bytes) = result.map_err(|e| FetchError::Connect {
+            url: url.to_string(),
+            why: e.to_string(),
+        })?;
+        let mut body = bytes.to_vec();
+        body.truncate(self.settings.max_body as usize);
+        if let Some(log) = self.log.lock().expect("log lock").as_mut() {
+            log.push(format!("{url} -> {status} ({} bytes)", body.len()));
+        }
+        Ok((status, body))
     }
 
     /// Requests sent so far.
@@ -259,7 +384,11 @@ impl Fetcher {
                     });
                 }
             }
-            let rules = self.robots_for(&url, policy, guarded).await;
+            let rules = if policy.robots {
+                self.robots_for(&url, policy, guarded).await
+            } else {
+                Arc::new(Rules::AllowAll)
+            };
             if let Rules::Unreachable(why) = &*rules {
                 return Err(FetchError::RobotsUnreachable {
                     url: url.to_string(),
@@ -491,6 +620,12 @@ impl Fetcher {
             drop(global);
             if result.is_ok() {
                 host.answered();
+            }
+            if let Some(log) = self.log.lock().expect("log lock").as_mut() {
+                log.push(match &result {
+                    Ok(raw) => format!("GET {url} -> {} ({} bytes)", raw.status, raw.body.len()),
+                    Err(e) => format!("GET {url} -> {e}"),
+                });
             }
             let retries_left = attempt < self.settings.retries;
             let wait = match &result {

@@ -22,7 +22,7 @@ use tracing::Instrument;
 use super::report::PassCounters;
 use super::schedule::{self, Health};
 use super::source::{Crawler, Msg, PollError};
-use crate::config::Source;
+use crate::config::{Source, SourceKind};
 use crate::state::Space;
 
 /// How often the pipeline is reminded to commit when documents trickle in.
@@ -217,19 +217,30 @@ async fn poll_recorded(
     PassCounters::inc(&pass.sources);
     let span = tracing::info_span!("source", id = %source.id);
     let started = std::time::Instant::now();
-    let result = crawler.poll(source, tx, pass).instrument(span).await;
+    let result = match source.kind {
+        SourceKind::Search | SourceKind::Json => {
+            super::search::poll(crawler, source, tx, pass)
+                .instrument(span)
+                .await
+        }
+        _ => crawler
+            .poll(source, tx, pass)
+            .instrument(span)
+            .await
+            .map(|()| Vec::new()),
+    };
     let outcome = match &result {
-        Ok(()) => {
+        Ok(problems) => {
             PassCounters::inc(&pass.ok);
             tracing::debug!(source = %source.id, ms = started.elapsed().as_millis() as u64, "polled");
-            Ok(())
+            Ok(problems.clone())
         }
         Err(PollError::Closed) => return None,
         Err(PollError::Fetch(e @ super::error::FetchError::Disallowed { .. })) => {
             // robots.txt said no: not a failure of the source, and asked again next time
             PassCounters::inc(&pass.disallowed);
             tracing::info!(source = %source.id, error = %e, "not polled");
-            Ok(())
+            Ok(Vec::new())
         }
         Err(e) => {
             pass.error(e.kind());

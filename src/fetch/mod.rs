@@ -13,6 +13,9 @@
 //!   and delay shared by every source ([`host`]), a global cap, a timeout on every request,
 //!   a maximum body size, gzip/brotli, redirects followed by hand (each hop checked again),
 //!   429/503 Retry-After and exponential backoff with jitter ([`retry`]).
+//! - [`search`]: one poll of a `search` source (a platform's public search, asked for a
+//!   watch's brands in its dialect: [`query`]) or a `json` source (JSONPath mapping), read
+//!   by [`platform`]; incremental through cursors committed with the index.
 //! - [`opml`]: `vigie sources import` and `vigie sources list`.
 
 pub mod client;
@@ -23,10 +26,13 @@ pub mod host;
 pub mod html;
 pub mod markup;
 pub mod opml;
+pub mod platform;
+pub mod query;
 pub mod report;
 pub mod retry;
 pub mod robots;
 pub mod schedule;
+pub mod search;
 pub mod sitemap;
 pub mod source;
 

@@ -28,6 +28,10 @@ pub struct Health {
     /// The server asked not to come back before this (Retry-After beyond what a pass waits).
     pub not_before: Option<i64>,
     pub last_error: Option<String>,
+    /// What was wrong with parts of the last answers though the poll went on (items
+    /// without an address, dates that do not parse, a path that matched nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
 }
 
 /// The state key of a source's health.
@@ -84,13 +88,14 @@ pub fn record(
     previous: Option<Health>,
     source: &Source,
     now: i64,
-    outcome: Result<(), (String, Option<Duration>)>,
+    outcome: Result<Vec<String>, (String, Option<Duration>)>,
 ) -> Health {
     let mut h = previous.unwrap_or_default();
     h.url = source.url.to_string();
     h.last_attempt = now;
     match outcome {
-        Ok(()) => {
+        Ok(problems) => {
+            h.problems = problems;
             h.last_success = Some(now);
             h.failures = 0;
             h.not_before = None;
@@ -124,6 +129,8 @@ mod tests {
             lang: None,
             name: None,
             selectors: Selectors::default(),
+            search: None,
+            brands: Vec::new(),
             line: 1,
         }
     }
@@ -139,7 +146,7 @@ mod tests {
             h = Some(n);
         }
         assert_eq!(waits, [1800, 3600, 7200, 14400, 28800, 57600, 86400, 86400]);
-        let ok = record(h, &s, 100, Ok(()));
+        let ok = record(h, &s, 100, Ok(Vec::new()));
         assert_eq!(ok.failures, 0);
         assert_eq!(next_due(&s, Some(&ok)), Some(1900));
     }

@@ -89,24 +89,57 @@ pub struct Crawler {
 }
 
 /// One poll under way.
-struct Ctx<'a> {
-    source: &'a Source,
-    policy: Policy,
-    tx: &'a Sender<Msg>,
-    pass: &'a PassCounters,
-    now: DateTime<Utc>,
+pub struct Ctx<'a> {
+    pub source: &'a Source,
+    pub policy: Policy,
+    pub tx: &'a Sender<Msg>,
+    pub pass: &'a PassCounters,
+    pub now: DateTime<Utc>,
     page_budget: AtomicUsize,
 }
 
+impl<'a> Ctx<'a> {
+    pub fn new(
+        source: &'a Source,
+        policy: Policy,
+        tx: &'a Sender<Msg>,
+        pass: &'a PassCounters,
+    ) -> Self {
+        Ctx {
+            source,
+            policy,
+            tx,
+            pass,
+            now: Utc::now(),
+            page_budget: AtomicUsize::new(MAX_PAGES_PER_POLL),
+        }
+    }
+
+    /// Stages state behind everything sent so far (committed with those documents).
+    pub async fn stage(
+        &self,
+        space: Space,
+        key: String,
+        value: Option<serde_json::Value>,
+    ) -> Result<(), PollError> {
+        self.tx
+            .send(Msg::Stage { space, key, value })
+            .await
+            .map_err(closed)
+    }
+}
+
 /// An item of a list, before the pipeline.
-struct Candidate {
-    url: Url,
-    title: String,
-    text: String,
-    published: Option<DateTime<Utc>>,
-    author: Option<String>,
-    lang: Option<Lang>,
-    fetch_page: bool,
+pub struct Candidate {
+    pub url: Url,
+    pub title: String,
+    pub text: String,
+    pub published: Option<DateTime<Utc>>,
+    pub author: Option<String>,
+    pub followers: Option<u64>,
+    pub rating: Option<u8>,
+    pub lang: Option<Lang>,
+    pub fetch_page: bool,
 }
 
 fn closed<T>(_: T) -> PollError {
@@ -129,18 +162,17 @@ impl Crawler {
         tx: &Sender<Msg>,
         pass: &PassCounters,
     ) -> Result<(), PollError> {
-        let ctx = Ctx {
-            source,
-            policy: Policy::of(source),
-            tx,
-            pass,
-            now: Utc::now(),
-            page_budget: AtomicUsize::new(MAX_PAGES_PER_POLL),
-        };
+        let ctx = Ctx::new(source, Policy::of(source), tx, pass);
         let accept = match source.kind {
             SourceKind::Feed => ACCEPT_FEED,
             SourceKind::Page => ACCEPT_HTML,
             SourceKind::Sitemap => ACCEPT_XML,
+            SourceKind::Search | SourceKind::Json => {
+                return Err(PollError::Parse {
+                    url: source.url.to_string(),
+                    why: "a search source is polled by fetch::search".into(),
+                })
+            }
         };
         let Some(resp) = self
             .fetch_list(&ctx, source.url.clone(), Via::Configured, accept)
@@ -155,6 +187,7 @@ impl Crawler {
             SourceKind::Feed => self.feed(&ctx, resp).await,
             SourceKind::Page => self.page(&ctx, resp).await,
             SourceKind::Sitemap => self.sitemap(&ctx, resp).await,
+            SourceKind::Search | SourceKind::Json => Ok(()),
         }
     }
 
@@ -248,6 +281,8 @@ impl Crawler {
                 text: it.text,
                 published: it.published,
                 author: it.author,
+                followers: None,
+                rating: None,
                 lang,
                 fetch_page: ctx.source.full_text,
             });
@@ -290,6 +325,8 @@ impl Crawler {
                 text: i.text,
                 published: i.published,
                 author: None,
+                followers: None,
+                rating: None,
                 lang: ctx.source.lang,
                 fetch_page: ctx.source.full_text,
             })
@@ -348,6 +385,8 @@ impl Crawler {
                 fetched: ctx.now,
                 source: ctx.source.id.clone(),
                 author: None,
+                followers: None,
+                rating: None,
                 lang_hint: ctx.source.lang,
             },
             html: Some(html),
@@ -478,6 +517,8 @@ impl Crawler {
                     text: String::new(),
                     published: e.published,
                     author: None,
+                    followers: None,
+                    rating: None,
                     lang: ctx
                         .source
                         .lang
@@ -491,7 +532,7 @@ impl Crawler {
 
     /// Hands the new items to the pipeline, fetching their pages when asked. `Ok(true)`
     /// when every new item was handed over.
-    async fn emit(&self, ctx: &Ctx<'_>, candidates: Vec<Candidate>) -> Result<bool, PollError> {
+    pub async fn emit(&self, ctx: &Ctx<'_>, candidates: Vec<Candidate>) -> Result<bool, PollError> {
         let mut complete = true;
         let mut fresh = Vec::new();
         for c in candidates {
@@ -600,6 +641,8 @@ impl Crawler {
                 fetched: ctx.now,
                 source: ctx.source.id.clone(),
                 author: c.author,
+                followers: c.followers,
+                rating: c.rating,
                 lang_hint: c.lang,
             },
             html,

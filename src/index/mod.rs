@@ -145,6 +145,12 @@ impl Fields {
 pub struct Meta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+    /// The author's audience (followers), where the platform says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followers: Option<u64>,
+    /// An app review's stars (1 to 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
     #[serde(default)]
     pub mentions: Vec<Mention>,
     #[serde(default)]
@@ -350,6 +356,8 @@ pub fn build_record(
     }
     let meta = Meta {
         author: doc.author.clone(),
+        followers: doc.followers,
+        rating: doc.rating,
         mentions: analysis.mentions.clone(),
         expectations: analysis.expectations.clone(),
         also_seen: Vec::new(),
