@@ -80,8 +80,12 @@ pub struct Voice {
     pub source: String,
     /// Their posts about the brand in the period, copies counted once.
     pub mentions: usize,
-    /// How far their posts go: the other places they were seen (syndicated copies, reposts).
+    /// How far their posts go: their followers where the platform says, plus the other places
+    /// their posts were seen (syndicated copies, reposts).
     pub reach: usize,
+    /// Their followers, where the platform says (the largest figure seen in the period).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub followers: Option<u64>,
     /// Their posts' tone: negative and positive ones.
     pub negative: usize,
     pub positive: usize,
@@ -176,6 +180,7 @@ pub fn brand_insight(docs: &[StoredDoc], brand: &Brand, watch_brands: &[&str]) -
         name: String,
         mentions: usize,
         reach: usize,
+        followers: Option<u64>,
         negative: usize,
         positive: usize,
         sources: HashMap<String, usize>,
@@ -268,6 +273,7 @@ pub fn brand_insight(docs: &[StoredDoc], brand: &Brand, watch_brands: &[&str]) -
                     name: author.trim().to_string(),
                     mentions: 0,
                     reach: 0,
+                    followers: None,
                     negative: 0,
                     positive: 0,
                     sources: HashMap::new(),
@@ -275,6 +281,9 @@ pub fn brand_insight(docs: &[StoredDoc], brand: &Brand, watch_brands: &[&str]) -
                 });
                 v.mentions += 1;
                 v.reach += copies.get(&d.key).copied().unwrap_or(0);
+                if let Some(f) = d.meta.followers {
+                    v.followers = Some(v.followers.map_or(f, |x| x.max(f)));
+                }
                 match own.label {
                     Label::Negative => v.negative += 1,
                     Label::Positive => v.positive += 1,
@@ -359,7 +368,8 @@ pub fn brand_insight(docs: &[StoredDoc], brand: &Brand, watch_brands: &[&str]) -
                 author: v.name,
                 source: sources.into_iter().next().map(|s| s.0).unwrap_or_default(),
                 mentions: v.mentions,
-                reach: v.reach,
+                reach: v.reach + v.followers.unwrap_or(0) as usize,
+                followers: v.followers,
                 negative: v.negative,
                 positive: v.positive,
                 posts: v.posts,
@@ -533,6 +543,13 @@ mod tests {
             .collect();
         assert_eq!(names, [("Bernard", 3, 0), ("Élise", 2, 3)]);
         assert_eq!(i.voices[0].source, "forum");
+        // followers, where the platform gives them, are reach too
+        docs[1].meta.followers = Some(1200);
+        let i = brand_insight(&docs, &acme(), &["acme"]);
+        assert_eq!(
+            (i.voices[0].reach, i.voices[0].followers),
+            (1200, Some(1200))
+        );
     }
 
     #[test]

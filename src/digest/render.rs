@@ -145,16 +145,24 @@ fn idea_heading(w: &Words, a: Option<Aspect>) -> String {
 /// "forum, 18 posts, seen 14 more times".
 fn voice_line(w: &Words, v: &crate::digest::insight::Voice) -> String {
     let mut s = format!("{}, {}", v.source, w.count(v.mentions, w.posts));
-    if v.reach > 0 {
+    if let Some(f) = v.followers {
         s.push_str(&if w.lang == Lang::Fr {
-            format!(", repris {} fois ailleurs", w.number(v.reach))
+            format!(", {} abonnés", w.number(f as usize))
+        } else {
+            format!(", {} followers", w.number(f as usize))
+        });
+    }
+    let copies = v.reach - v.followers.unwrap_or(0) as usize;
+    if copies > 0 {
+        s.push_str(&if w.lang == Lang::Fr {
+            format!(", repris {} fois ailleurs", w.number(copies))
         } else {
             format!(
                 ", copied {} elsewhere",
-                if v.reach == 1 {
+                if copies == 1 {
                     "once".to_string()
                 } else {
-                    format!("{} times", w.number(v.reach))
+                    format!("{} times", w.number(copies))
                 }
             )
         });

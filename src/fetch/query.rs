@@ -257,6 +257,7 @@ mod tests {
             context: v(context),
             exclude: v(exclude),
             case_sensitive: false,
+            own_handles: Vec::new(),
         }
     }
 
