@@ -367,9 +367,10 @@ fn a_second_writer_is_told_the_directory_is_in_use() {
     s.write("pipelines/w.toml", WATCH);
     let p = s.path("docs.jsonl");
     write_jsonl(&p, &docs(20));
-    // hold the lock from this process, as a running writer would
+    // hold the lock from this process, as another ingest would (a running `vigie run` is
+    // handed the documents instead: tests/first_use.rs)
     let data = vigie::data::DataDir::new(s.path("data"));
-    let lock = data.lock("run").unwrap();
+    let lock = data.lock("ingest").unwrap();
     let o = s.vigie(&["ingest", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);

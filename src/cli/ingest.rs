@@ -77,6 +77,18 @@ impl Reporter for LineReporter {
     }
 }
 
+/// ", 3 bad lines skipped", or nothing.
+fn skipped(bad_lines: u64, sep: &str) -> String {
+    if bad_lines > 0 {
+        format!(
+            "{sep}{bad_lines} bad line{} skipped",
+            plural(bad_lines as usize)
+        )
+    } else {
+        String::new()
+    }
+}
+
 /// `vigie ingest`.
 pub fn ingest(g: &Global, a: IngestArgs) -> Result<ExitCode, Failure> {
     let config = Arc::new(load_config(g, false)?);
@@ -113,15 +125,7 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<ExitCode, Failure> {
                 .as_ref()
                 .map(|f| format!(" ({})", f.display()))
                 .unwrap_or_default(),
-            if r.bad_lines > 0 {
-                format!(
-                    "; {} bad line{} skipped",
-                    r.bad_lines,
-                    plural(r.bad_lines as usize)
-                )
-            } else {
-                String::new()
-            }
+            skipped(r.bad_lines, "; ")
         );
         return Ok(if r.bad_lines > 0 {
             ExitCode::from(1)
@@ -143,15 +147,7 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<ExitCode, Failure> {
             } else {
                 String::new()
             },
-            if r.bad_lines > 0 {
-                format!(
-                    ", {} bad line{} skipped",
-                    r.bad_lines,
-                    plural(r.bad_lines as usize)
-                )
-            } else {
-                String::new()
-            },
+            skipped(r.bad_lines, ", "),
             if r.failed > 0 {
                 format!(
                     ", {} document{} refused",

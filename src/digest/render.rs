@@ -634,6 +634,14 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
     o
 }
 
+/// A brand subsection: its heading and the opening of its table.
+fn subsection(title: &str) -> String {
+    format!("<div style=\"{H3}\">{}</div><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\">", esc(title))
+}
+
+/// The style of a subsection's row.
+const ROW: &str = "padding:4px 0;border-top:1px solid #eef1f4;font-size:13px;";
+
 /// Strengths and weaknesses: each aspect with its counts and the posts that say so.
 fn aspects_html(w: &Words, b: &BrandSection) -> String {
     let mut o = String::new();
@@ -644,10 +652,7 @@ fn aspects_html(w: &Words, b: &BrandSection) -> String {
         if list.is_empty() {
             continue;
         }
-        o.push_str(&format!("<div style=\"{H3}\">{}</div>", esc(title)));
-        o.push_str(
-            "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\">",
-        );
+        o.push_str(&subsection(title));
         for a in list {
             let examples: Vec<String> = a
                 .examples
@@ -655,7 +660,7 @@ fn aspects_html(w: &Words, b: &BrandSection) -> String {
                 .map(|u| link(u, &host_of(u), "color:#1d4e89;"))
                 .collect();
             o.push_str(&format!(
-                "<tr><td style=\"padding:4px 0;border-top:1px solid #eef1f4;font-size:13px;\"><strong style=\"color:{color};\">{}</strong> <span style=\"{SMALL}\">+{} / −{}</span> <span style=\"font-size:12px;\">{}</span></td></tr>",
+                "<tr><td style=\"{ROW}\"><strong style=\"color:{color};\">{}</strong> <span style=\"{SMALL}\">+{} / −{}</span> <span style=\"font-size:12px;\">{}</span></td></tr>",
                 esc(&capitalised(w.aspect(a.aspect))),
                 a.positive,
                 a.negative,
@@ -671,7 +676,7 @@ fn ideas_html(w: &Words, b: &BrandSection) -> String {
     if b.ideas.is_empty() {
         return String::new();
     }
-    let mut o = format!("<div style=\"{H3}\">{}</div><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\">", esc(w.ideas));
+    let mut o = subsection(w.ideas);
     for i in &b.ideas {
         let quotes: Vec<String> = i
             .wishes
@@ -686,7 +691,7 @@ fn ideas_html(w: &Words, b: &BrandSection) -> String {
             })
             .collect();
         o.push_str(&format!(
-            "<tr><td style=\"padding:4px 0;border-top:1px solid #eef1f4;font-size:13px;\"><strong>{}</strong> <span style=\"{SMALL}\">({})</span><div>{}</div></td></tr>",
+            "<tr><td style=\"{ROW}\"><strong>{}</strong> <span style=\"{SMALL}\">({})</span><div>{}</div></td></tr>",
             esc(&idea_heading(w, i.aspect)),
             i.count,
             quotes.join("<br>")
@@ -700,7 +705,7 @@ fn voices_html(w: &Words, b: &BrandSection) -> String {
     if b.voices.is_empty() {
         return String::new();
     }
-    let mut o = format!("<div style=\"{H3}\">{}</div><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\">", esc(w.voices));
+    let mut o = subsection(w.voices);
     for v in b.voices.iter().take(VOICES_SHOWN) {
         let posts: Vec<String> = v
             .posts
@@ -710,7 +715,7 @@ fn voices_html(w: &Words, b: &BrandSection) -> String {
             .map(|(k, u)| link(u, &(k + 1).to_string(), "color:#1d4e89;"))
             .collect();
         o.push_str(&format!(
-            "<tr><td style=\"padding:4px 0;border-top:1px solid #eef1f4;font-size:13px;\"><strong>{}</strong> <span style=\"{SMALL}\">{}</span> <span style=\"font-size:12px;\">{}</span></td></tr>",
+            "<tr><td style=\"{ROW}\"><strong>{}</strong> <span style=\"{SMALL}\">{}</span> <span style=\"font-size:12px;\">{}</span></td></tr>",
             esc(&v.author),
             esc(&voice_line(w, v)),
             posts.join(" · ")
