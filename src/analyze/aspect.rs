@@ -92,7 +92,10 @@ pub struct AspectOpinion {
 #[derive(Debug)]
 struct Cue {
     aspect: Aspect,
-    /// `None`: any language.
+    /// The language the words are from (`None`: several). Every cue is read in every text:
+    /// short posts are often detected in the wrong language, and the words of one list rarely
+    /// mean anything else in the other. Kept to check that each aspect has words in both.
+    #[cfg_attr(not(test), allow(dead_code))]
     lang: Option<Lang>,
     /// Folded words; a trailing `*` on a word makes it a prefix.
     words: Vec<(String, bool)>,
@@ -277,12 +280,6 @@ pub fn find_aspects(doc: &Analyzed<'_>) -> Vec<AspectHit> {
         let mut best: Option<(usize, usize)> = None;
         for &c in candidates {
             let cue = &v.cues[c];
-            if cue
-                .lang
-                .is_some_and(|l| doc.lang != Lang::Und && l != doc.lang)
-            {
-                continue;
-            }
             if let Some(len) = matches_at(doc, i, &cue.words) {
                 if best.is_none_or(|(_, l)| len > l) {
                     best = Some((c, len));

@@ -227,6 +227,20 @@ pub fn brand_insight(docs: &[StoredDoc], brand: &Brand, watch_brands: &[&str]) -
                         .is_some_and(|m| m.brand == brand.id)
             })
             .collect();
+        // a complaint or a request in the clause that names an aspect is criticism of it,
+        // whatever its words' tone ("remboursement promis, toujours rien")
+        let mut hits = hits;
+        for h in &mut hits {
+            let blamed = d.meta.expectations.iter().any(|e| {
+                matches!(
+                    e.kind,
+                    ExpectationKind::Complaint | ExpectationKind::Request
+                ) && h.clause.contains(&e.start)
+            });
+            if blamed && h.score > COMPLAINT_OPINION {
+                h.score = COMPLAINT_OPINION;
+            }
+        }
         let ops = opinions(&hits, fallback);
         for o in &ops {
             let label = label_of(o.score);
