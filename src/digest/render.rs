@@ -117,6 +117,15 @@ fn alert_detail(w: &Words, a: &Alert) -> String {
     }
 }
 
+/// An emerging signal's details in the digest's language, from the alert that announced it.
+fn emerging_detail(d: &Digest, w: &Words, e: &crate::digest::build::Emerging) -> String {
+    d.alerts
+        .iter()
+        .find(|a| a.terms == e.terms && a.kind == crate::alert::AlertKind::Emerging)
+        .map(|a| alert_detail(w, a))
+        .unwrap_or_else(|| e.message.clone())
+}
+
 /// "the network +2/−31".
 fn aspect_tally(w: &Words, a: &AspectCount) -> String {
     format!("{} +{}/−{}", w.aspect(a.aspect), a.positive, a.negative)
@@ -263,12 +272,7 @@ pub fn text(d: &Digest) -> String {
     if !d.emerging.is_empty() {
         o.push_str(&format!("\n{}\n", w.emerging.to_uppercase()));
         for e in &d.emerging {
-            let detail = d
-                .alerts
-                .iter()
-                .find(|a| a.terms == e.terms && a.kind == crate::alert::AlertKind::Emerging)
-                .map(|a| alert_detail(w, a))
-                .unwrap_or_else(|| e.message.clone());
+            let detail = emerging_detail(d, w, e);
             o.push_str(&format!(
                 "  - {}\n    {}\n",
                 e.terms
@@ -614,12 +618,7 @@ pub fn html(d: &Digest, image_src: &dyn Fn(usize) -> Option<String>) -> String {
                 .enumerate()
                 .map(|(i, u)| link(u, &format!("{} {}", w.source, i + 1), "color:#1d4e89;"))
                 .collect();
-            let detail = d
-                .alerts
-                .iter()
-                .find(|a| a.terms == e.terms && a.kind == crate::alert::AlertKind::Emerging)
-                .map(|a| alert_detail(w, a))
-                .unwrap_or_else(|| e.message.clone());
+            let detail = emerging_detail(d, w, e);
             o.push_str(&format!(
                 "<div style=\"padding:6px 0;border-top:1px solid #eef1f4;font-size:13px;\"><strong>{}</strong><div style=\"color:#52606d;\">{}</div><div style=\"font-size:12px;\">{}</div></div>",
                 terms.join(", "),
