@@ -51,6 +51,11 @@ impl DataDir {
         self.root.join("inbox")
     }
 
+    /// The workspace's own ledgers (queue states, alert verdicts), written by `vigie serve`.
+    pub fn workspace_dir(&self) -> PathBuf {
+        self.root.join("workspace")
+    }
+
     fn lock_path(&self) -> PathBuf {
         self.root.join("vigie.lock")
     }
@@ -59,8 +64,24 @@ impl DataDir {
         self.root.display().to_string()
     }
 
-    /// Creates the directory if needed and takes the writer lock.
+    /// Creates the directory if needed and takes the writer lock. A reader that holds it for a
+    /// moment (the workspace reading source health: its holder says "reading") is waited for.
     pub fn lock(&self, command: &str) -> Result<WriterLock, DataError> {
+        let mut tries = 0;
+        loop {
+            match self.lock_once(command) {
+                Err(DataError::InUse { holder, .. })
+                    if holder.contains("(reading") && tries < 100 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn lock_once(&self, command: &str) -> Result<WriterLock, DataError> {
         let create = |p: &Path| {
             std::fs::create_dir_all(p).map_err(|source| DataError::Create {
                 dir: p.display().to_string(),

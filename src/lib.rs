@@ -28,5 +28,6 @@ pub mod ingest;
 pub mod mail;
 pub mod pipeline;
 pub mod run;
+pub mod serve;
 pub mod state;
 pub mod time;

@@ -33,6 +33,10 @@ pub struct RunOptions {
     pub summaries: bool,
     /// Worker threads for the transforms.
     pub workers: usize,
+    /// Filled with the crawl's state once it is open (the workspace of `vigie run --listen`
+    /// reads source health from it).
+    pub share_state:
+        Option<std::sync::Arc<std::sync::OnceLock<std::sync::Arc<crate::state::State>>>>,
 }
 
 impl RunOptions {
@@ -42,6 +46,7 @@ impl RunOptions {
             progress: false,
             summaries: false,
             workers: default_workers(),
+            share_state: None,
         }
     }
 }
@@ -80,6 +85,9 @@ where
 {
     let store = Store::open(data, "run")?;
     let state = store.state.clone();
+    if let Some(cell) = &opts.share_state {
+        let _ = cell.set(state.clone());
+    }
     let mut sink = Sink::new(store, config.clone());
     let transform = Transform::new(config.clone());
     crate::ingest::drain_inbox(data, &transform, &mut sink)?;

@@ -81,6 +81,12 @@ pub struct State {
     pending: Mutex<HashMap<Vec<u8>, Option<Vec<u8>>>>,
 }
 
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State").finish_non_exhaustive()
+    }
+}
+
 const GENERATION: &str = "generation";
 
 impl State {

@@ -78,7 +78,7 @@ pub struct Alert {
     pub update: bool,
 }
 
-mod rfc3339 {
+pub mod rfc3339 {
     use chrono::{DateTime, SecondsFormat, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 

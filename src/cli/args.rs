@@ -66,6 +66,8 @@ pub enum Command {
     Alerts(AlertsArgs),
     /// The whole product offline: serve the bundled demo web on loopback, crawl it, print the digest.
     Demo(DemoArgs),
+    /// The team's workspace in the browser: overview, search, answer queue, alerts, sources.
+    Serve(ServeArgs),
     /// Manage sources.
     Sources {
         #[command(subcommand)]
@@ -78,6 +80,16 @@ pub struct RunArgs {
     /// One pass over every source, then exit.
     #[arg(long)]
     pub once: bool,
+    /// Also serve the workspace from the crawler, on this address (as `vigie serve --listen`).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Any address but loopback needs VIGIE_SERVE_TOKEN.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7878")]
+    pub listen: String,
 }
 
 #[derive(Debug, Args)]

@@ -104,6 +104,7 @@ pub fn demo(g: &Global, a: DemoArgs) -> Result<ExitCode, Failure> {
         progress: !g.quiet && std::io::stderr().is_terminal(),
         summaries: !g.quiet,
         workers: crate::pipeline::default_workers(),
+        share_state: None,
     };
     let report = crawl(config.clone(), &data, &opts, std::future::pending::<()>)
         .map_err(|e| Failure::Other(e.into()))?;

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod ingest;
 pub mod run;
 pub mod search;
+pub mod serve;
 pub mod sources;
 
 use std::process::ExitCode;
@@ -32,7 +33,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Analyze(a) => analyze::analyze(&g, a),
         Command::Extract(a) => extract::extract(a),
         Command::Search(a) => search::search(&g, a),
-        Command::Run(a) => run::run(&g, a.once),
+        Command::Run(a) => run::run(&g, a.once, a.listen.as_deref()),
+        Command::Serve(a) => serve::serve(&g, &a.listen),
         Command::Digest(a) => digest::digest(&g, a),
         Command::Alerts(a) => alerts::alerts(&g, a),
         Command::Demo(a) => demo::demo(&g, a),

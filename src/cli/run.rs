@@ -16,8 +16,8 @@ use crate::data::DataDir;
 use crate::pipeline::default_workers;
 use crate::run::{crawl, RunOptions};
 
-/// `vigie run [--once]`.
-pub fn run(g: &Global, once: bool) -> Result<ExitCode, Failure> {
+/// `vigie run [--once] [--listen ADDR]`.
+pub fn run(g: &Global, once: bool, listen: Option<&str>) -> Result<ExitCode, Failure> {
     let config = Arc::new(load_config(g, true)?);
     if config.sources.sources.is_empty() {
         return Err(Failure::Usage(format!(
@@ -31,11 +31,16 @@ pub fn run(g: &Global, once: bool) -> Result<ExitCode, Failure> {
         }
     }
     let data = DataDir::new(&g.data);
+    let share_state = match listen {
+        None => None,
+        Some(addr) => Some(crate::cli::serve::beside_crawl(g, addr, (*config).clone())?),
+    };
     let opts = RunOptions {
         once,
         progress: !g.quiet && std::io::stderr().is_terminal(),
         summaries: !g.quiet,
         workers: default_workers(),
+        share_state,
     };
     let report = crawl(config, &data, &opts, shutdown_signal)
         .map_err(|e| Failure::Other(anyhow::Error::new(e)))?;
@@ -56,7 +61,7 @@ pub fn run(g: &Global, once: bool) -> Result<ExitCode, Failure> {
 }
 
 /// Ctrl-C, or SIGTERM on Unix (a service being stopped).
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -3,8 +3,6 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use serde_json::json;
-
 use crate::cli::args::{Global, SearchArgs, SentimentArg};
 use crate::cli::common::{
     check_lang, check_watch, display_zone, load_config, local_time, output_failed, period,
@@ -70,32 +68,7 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<ExitCode, Failure> {
     for (i, h) in hits.iter().enumerate() {
         let d = &h.doc;
         let r = if a.json {
-            let mut v = json!({
-                "url": d.url,
-                "title": d.title,
-                "published": d.published.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "source": d.source,
-                "author": d.meta.author,
-                "lang": d.lang,
-                "brands": d.brands,
-                "sentiment": d.sentiment,
-                "expectations": d.meta.expectations,
-                "score": h.score,
-                "snippet": h.snippet.render("<b>", "</b>", crate::html::html_escape),
-            });
-            // near-copies: where else this text was seen, or which document it copies
-            if !d.meta.also_seen.is_empty() {
-                v["also_seen"] = json!(d.meta.also_seen);
-            }
-            if let Some(o) = &d.dup_of {
-                v["copy_of"] = json!(o);
-            }
-            if let Some(n) = d.meta.followers {
-                v["followers"] = json!(n);
-            }
-            if let Some(r) = d.meta.rating {
-                v["rating"] = json!(r);
-            }
+            let v = h.to_json();
             writeln!(out, "{v}")
         } else {
             let (b0, b1) = if color {

@@ -43,6 +43,41 @@ pub struct Hit {
     pub snippet: Snippet,
 }
 
+impl Hit {
+    /// The hit as `vigie search --json` and the workspace's `/api/search` give it: one
+    /// serializer for both doors. The snippet is HTML-escaped, matches in `<b>`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let d = &self.doc;
+        let mut v = serde_json::json!({
+            "url": d.url,
+            "title": d.title,
+            "published": d.published.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "source": d.source,
+            "author": d.meta.author,
+            "lang": d.lang,
+            "brands": d.brands,
+            "sentiment": d.sentiment,
+            "expectations": d.meta.expectations,
+            "score": self.score,
+            "snippet": self.snippet.render("<b>", "</b>", crate::html::html_escape),
+        });
+        // near-copies: where else this text was seen, or which document it copies
+        if !d.meta.also_seen.is_empty() {
+            v["also_seen"] = serde_json::json!(d.meta.also_seen);
+        }
+        if let Some(o) = &d.dup_of {
+            v["copy_of"] = serde_json::json!(o);
+        }
+        if let Some(n) = d.meta.followers {
+            v["followers"] = serde_json::json!(n);
+        }
+        if let Some(r) = d.meta.rating {
+            v["rating"] = serde_json::json!(r);
+        }
+        v
+    }
+}
+
 /// A window of a document's text with the matched words marked.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snippet {
@@ -329,6 +364,49 @@ impl Reader {
             out.push(StoredDoc::from_tantivy(&self.fields, &d).url);
         }
         Ok(out)
+    }
+
+    /// How the documents matching a query and filters spread over fast fields (`brands`,
+    /// `source`, `lang`, `label`, `expectations`): each field's values, the most frequent
+    /// first, in one pass over the matches.
+    pub fn facets(
+        &self,
+        query: &Query,
+        filters: &Filters,
+        fields: &[&str],
+    ) -> Result<Vec<(String, Vec<(String, u64)>)>, SearchError> {
+        use tantivy::aggregation::agg_req::Aggregations;
+        use tantivy::aggregation::{AggContextParams, AggregationCollector};
+        let mut req = serde_json::Map::new();
+        for f in fields {
+            req.insert(
+                f.to_string(),
+                serde_json::json!({"terms": {"field": f, "size": 50}}),
+            );
+        }
+        let aggs: Aggregations = serde_json::from_value(serde_json::Value::Object(req))
+            .map_err(|e| tantivy::TantivyError::InvalidArgument(e.to_string()))?;
+        let collector = AggregationCollector::from_aggs(aggs, AggContextParams::default());
+        let q = self.build(query, filters);
+        let res = self.searcher().search(&*q, &collector)?;
+        let v = serde_json::to_value(&res)
+            .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
+        Ok(fields
+            .iter()
+            .map(|f| {
+                let buckets = v[*f]["buckets"]
+                    .as_array()
+                    .map(|b| {
+                        b.iter()
+                            .filter_map(|x| {
+                                Some((x["key"].as_str()?.to_string(), x["doc_count"].as_u64()?))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (f.to_string(), buckets)
+            })
+            .collect())
     }
 
     /// Number of documents matching the filters (and query, if any).
