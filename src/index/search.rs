@@ -32,6 +32,9 @@ pub struct Filters {
     pub source: Option<String>,
 }
 
+/// A field's values among a search's matches, with how many documents hold each.
+pub type Facet = (String, Vec<(String, u64)>);
+
 /// Copies of one text listed with a hit.
 const MAX_COPIES_SHOWN: usize = 50;
 
@@ -374,7 +377,7 @@ impl Reader {
         query: &Query,
         filters: &Filters,
         fields: &[&str],
-    ) -> Result<Vec<(String, Vec<(String, u64)>)>, SearchError> {
+    ) -> Result<Vec<Facet>, SearchError> {
         use tantivy::aggregation::agg_req::Aggregations;
         use tantivy::aggregation::{AggContextParams, AggregationCollector};
         let mut req = serde_json::Map::new();

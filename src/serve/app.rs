@@ -43,6 +43,12 @@ pub struct Security {
 }
 
 type DigestKey = (String, String, &'static str);
+/// A cached digest: the index generation it was built on, when, and the digest.
+type CachedDigest = (u64, Instant, Arc<Digest>);
+/// A cached queue: index generation, ledger version, the items.
+type CachedQueue = (u64, u64, Arc<Vec<QueueItem>>);
+/// Source health as last read, and when.
+type CachedHealth = Option<(Instant, Option<HashMap<String, Health>>)>;
 
 /// The shared state.
 pub struct App {
@@ -54,9 +60,9 @@ pub struct App {
     pub metrics: Metrics,
     pub security: Security,
     health_source: HealthSource,
-    health: Mutex<Option<(Instant, Option<HashMap<String, Health>>)>>,
-    digests: Mutex<HashMap<DigestKey, (u64, Instant, Arc<Digest>)>>,
-    queue: Mutex<HashMap<String, (u64, u64, Arc<Vec<QueueItem>>)>>,
+    health: Mutex<CachedHealth>,
+    digests: Mutex<HashMap<DigestKey, CachedDigest>>,
+    queue: Mutex<HashMap<String, CachedQueue>>,
 }
 
 /// A random token of 32 hex digits.

@@ -162,7 +162,7 @@ fn link_or_text(u: &str, label: &str) -> Markup {
         Some(h) => {
             html! { a href=(h) rel="noopener noreferrer nofollow" target="_blank" { (label) } }
         }
-        None => html! { span.nolink title=(u) { (label) } },
+        None => html! { span.nolink { (label) } },
     }
 }
 
@@ -278,8 +278,7 @@ fn period_links(c: &Ctx, path: &str, current: &str, extra: &[(&str, &str)]) -> M
         p.periods {
             (c.ui.period) " : "
             @for p in ["24h", "7d", "14d", "30d"] {
-                @let mut params = extra.to_vec();
-                @let _ = params.push(("since", p));
+                @let params: Vec<(&str, &str)> = extra.iter().copied().chain([("since", p)]).collect();
                 @if current == p {
                     strong { (p) } " "
                 } @else {

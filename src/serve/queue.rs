@@ -391,7 +391,7 @@ fn has_any(folded_words: &[String], text_lower: &str, list: &[&str]) -> bool {
             text_lower.contains(cue)
         } else {
             let f = text::fold(cue);
-            folded_words.iter().any(|w| *w == f)
+            folded_words.contains(&f)
         }
     })
 }
