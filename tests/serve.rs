@@ -132,7 +132,9 @@ fn scratch() -> Scratch {
         json!({"url": "https://social.example/carol/3", "title": "", "text": "Still waiting for a reply from Nuvola about my refund, please get back to me.", "published": at(3), "source": "social", "author": "carol"}),
         json!({"url": "https://social.example/NuvolaCare/4", "title": "", "text": "@carol bonjour, nous revenons vers vous en message privé.", "published": at(2), "source": "social", "author": "NuvolaCare"}),
         json!({"url": "https://forum.example/x/1", "title": format!("Nuvola piratage {PAYLOAD}"), "text": format!("Nuvola piratage de ma ligne {PAYLOAD} toujours sans réponse depuis 5 jours."), "published": at(1), "source": "social", "author": "intrus"}),
-        json!({"url": "javascript:window.__pwned=1", "title": "Nuvola piratage : le lien", "text": "Nuvola piratage, toujours sans réponse du service client.", "published": at(1), "source": "social", "author": "intrus2"}),
+        // (a `javascript:` address is refused by ingest; the pages' own rule, only http(s)
+        // becomes a link, is a unit test of `pages::safe_href`)
+        json!({"url": "https://forum.example/x/2", "title": "Nuvola piratage : le lien", "text": "Nuvola piratage, voir javascript:window.__pwned=1 toujours sans réponse du service client.", "published": at(1), "source": "social", "author": "intrus2"}),
     ];
     for i in 0..30 {
         docs.push(json!({"url": format!("https://social.example/u{i}/{i}"), "title": "", "text": format!("Merci Nuvola, réseau impeccable à Nantes ({i})"), "published": at(10 + i), "source": "social", "author": format!("u{i}")}));
