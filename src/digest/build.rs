@@ -349,7 +349,8 @@ fn brand_split(reader: &Reader, brand: &str, f: &Filters) -> Result<Split, Searc
 }
 
 /// The documents matching the filters, newest first, at most `limit`.
-fn newest(reader: &Reader, f: &Filters, limit: usize) -> Result<Vec<StoredDoc>, SearchError> {
+/// The newest `limit` documents matching `f`, newest first.
+pub fn newest(reader: &Reader, f: &Filters, limit: usize) -> Result<Vec<StoredDoc>, SearchError> {
     let searcher = reader.searcher();
     let q = reader.build(&crate::analyze::query::Query::All, f);
     let top = searcher.search(

@@ -9,11 +9,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use tantivy::collector::TopDocs;
-use tantivy::TantivyDocument;
 
 use crate::analyze::text;
 use crate::config::{Config, Watch};
+use crate::digest::build::newest;
 use crate::doc::ExpectationKind;
 use crate::index::search::{Filters, Reader, SearchError};
 use crate::index::StoredDoc;
@@ -116,22 +115,6 @@ pub struct ResponseTimes {
 /// The id of a post's queue item.
 pub fn item_id(url: &str) -> String {
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(url.as_bytes()))
-}
-
-fn newest(reader: &Reader, f: &Filters, limit: usize) -> Result<Vec<StoredDoc>, SearchError> {
-    let searcher = reader.searcher();
-    let q = reader.build(&crate::analyze::query::Query::All, f);
-    let top = searcher.search(
-        &*q,
-        &TopDocs::with_limit(limit.max(1))
-            .order_by_fast_field::<tantivy::DateTime>("published", tantivy::Order::Desc),
-    )?;
-    let mut out = Vec::with_capacity(top.len());
-    for (_, addr) in top {
-        let d: TantivyDocument = searcher.doc(addr)?;
-        out.push(StoredDoc::from_tantivy(&reader.fields, &d));
-    }
-    Ok(out)
 }
 
 /// Every item of the period (any state), most urgent first; `decisions` are the ledger's.
