@@ -85,13 +85,7 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<ExitCode, Failure> {
             if !d.brands.is_empty() {
                 tags.push(d.brands.join(","));
             }
-            let mut kinds: Vec<&str> = d
-                .meta
-                .expectations
-                .iter()
-                .map(|e| e.kind.as_str())
-                .collect();
-            kinds.dedup();
+            let kinds = d.expectation_kinds();
             if !kinds.is_empty() {
                 tags.push(kinds.join(","));
             }

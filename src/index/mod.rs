@@ -394,6 +394,18 @@ pub struct StoredDoc {
 }
 
 impl StoredDoc {
+    /// The kinds of its unmet expectations, in the order found, a run of one kind said once.
+    pub fn expectation_kinds(&self) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = self
+            .meta
+            .expectations
+            .iter()
+            .map(|e| e.kind.as_str())
+            .collect();
+        kinds.dedup();
+        kinds
+    }
+
     pub fn from_tantivy(fields: &Fields, d: &TantivyDocument) -> StoredDoc {
         use tantivy::schema::Value;
         let s = |f: Field| {

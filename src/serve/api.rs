@@ -457,13 +457,7 @@ pub fn csv(hits: &[Hit]) -> String {
         String::from("url,title,published,source,author,lang,brands,sentiment,expectations\r\n");
     for h in hits {
         let d = &h.doc;
-        let mut kinds: Vec<&str> = d
-            .meta
-            .expectations
-            .iter()
-            .map(|e| e.kind.as_str())
-            .collect();
-        kinds.dedup();
+        let kinds = d.expectation_kinds();
         let fields = [
             d.url.clone(),
             crate::doc::headline(&d.title, &d.content),
