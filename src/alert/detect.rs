@@ -35,9 +35,11 @@
 //! it and every shorter one fall below `close`; longer scales still carrying it cannot reopen
 //! it, and a new rise after that is a new alert. Terms join the open event of their documents.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -107,7 +109,9 @@ struct ActiveTerm {
     surfaces: Vec<(String, u32)>,
     words: u8,
     count: f64,
-    evidence: VecDeque<String>,
+    /// Addresses of the latest documents carrying it (shared with the other terms of each).
+    #[serde(with = "shared_strs")]
+    evidence: VecDeque<Arc<str>>,
     /// Open event this term belongs to.
     event: Option<u64>,
 }
@@ -118,12 +122,18 @@ impl ActiveTerm {
     }
 
     fn saw(&mut self, surface: &str) {
-        match self.surfaces.iter_mut().position(|s| s.0 == surface) {
-            Some(i) => self.surfaces[i].1 += 1,
+        match self.surfaces.iter().position(|s| s.0 == surface) {
+            Some(mut i) => {
+                self.surfaces[i].1 += 1;
+                // kept most frequent first: the one counted moves up past those it overtook
+                while i > 0 && self.surfaces[i - 1].1 < self.surfaces[i].1 {
+                    self.surfaces.swap(i - 1, i);
+                    i -= 1;
+                }
+            }
             None if self.surfaces.len() < 4 => self.surfaces.push((surface.to_string(), 1)),
             None => {}
         }
-        self.surfaces.sort_by_key(|s| std::cmp::Reverse(s.1));
     }
 }
 
@@ -137,7 +147,8 @@ struct Event {
     terms: Vec<u64>,
     opened: i64,
     reminded: bool,
-    evidence: VecDeque<String>,
+    #[serde(with = "shared_strs")]
+    evidence: VecDeque<Arc<str>>,
     /// Ticks since one of its terms was last significant.
     quiet_ticks: u32,
     last_seen: i64,
@@ -152,11 +163,11 @@ pub struct Emerging {
     docs: f64,
     #[serde(skip)]
     cells: Vec<Cell>,
-    active: HashMap<u64, ActiveTerm>,
+    active: FxHashMap<u64, ActiveTerm>,
     events: Vec<Event>,
     copies: VecDeque<u64>,
     #[serde(skip)]
-    copy_set: HashSet<u64>,
+    copy_set: FxHashSet<u64>,
     next_event: u64,
 }
 
@@ -167,12 +178,32 @@ impl Default for Emerging {
             started: None,
             docs: 0.0,
             cells: vec![Cell::default(); ROWS * WIDTH],
-            active: HashMap::new(),
+            active: FxHashMap::default(),
             events: Vec::new(),
             copies: VecDeque::new(),
-            copy_set: HashSet::new(),
+            copy_set: FxHashSet::default(),
             next_event: 1,
         }
+    }
+}
+
+/// Addresses shared between the terms of one document, saved as plain strings.
+mod shared_strs {
+    use std::collections::VecDeque;
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &VecDeque<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+        let strs: Vec<&str> = v.iter().map(|u| &**u).collect();
+        strs.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<VecDeque<Arc<str>>, D::Error> {
+        Ok(Vec::<String>::deserialize(d)?
+            .into_iter()
+            .map(Arc::from)
+            .collect())
     }
 }
 
@@ -383,7 +414,13 @@ impl Emerging {
         });
         let names: Vec<String> = terms.iter().take(6).map(|t| t.text().to_string()).collect();
         let at = DateTime::from_timestamp(at_secs, 0).unwrap_or_default();
-        let evidence: Vec<String> = e.evidence.iter().rev().take(10).cloned().collect();
+        let evidence: Vec<String> = e
+            .evidence
+            .iter()
+            .rev()
+            .take(10)
+            .map(|u| u.to_string())
+            .collect();
         let message = format!(
             "{}“{}” rising: in {:.0} documents over the last day where its own baseline expects {:.1} ({:.1} deviations above)",
             if reminder { "still " } else { "" },
@@ -443,6 +480,8 @@ impl Emerging {
         self.docs += 1.0;
         let now = self.clock.unwrap_or(tick);
         let mut firing: Vec<(u64, Significance)> = Vec::new();
+        // one copy of the address, shared by every term of the document
+        let url: Arc<str> = Arc::from(obs.url);
         for term in obs.terms {
             for r in 0..ROWS {
                 self.cells[cell_index(term.key, r)].recent += 1.0;
@@ -456,15 +495,15 @@ impl Emerging {
             });
             t.count += 1.0;
             t.saw(&term.text);
-            t.evidence.push_back(obs.url.to_string());
+            t.evidence.push_back(url.clone());
             if t.evidence.len() > TERM_EVIDENCE {
                 t.evidence.pop_front();
             }
             if let Some(eid) = t.event {
                 if let Some(e) = self.events.iter_mut().find(|e| e.id == eid) {
                     e.last_seen = now;
-                    if e.evidence.back().map(String::as_str) != Some(obs.url) {
-                        e.evidence.push_back(obs.url.to_string());
+                    if e.evidence.back().map(|u| &**u) != Some(obs.url) {
+                        e.evidence.push_back(url.clone());
                         if e.evidence.len() > EVENT_EVIDENCE {
                             e.evidence.pop_front();
                         }
@@ -489,9 +528,9 @@ impl Emerging {
         let mut fresh: Vec<(u64, Significance)> = Vec::new();
         let mut updated: Vec<u64> = Vec::new();
         for (key, sig) in firing {
-            let ev: HashSet<&String> = self.active[&key].evidence.iter().collect();
+            let ev: FxHashSet<&str> = self.active[&key].evidence.iter().map(|u| &**u).collect();
             let joined = self.events.iter_mut().find(|e| {
-                let shared = e.evidence.iter().filter(|u| ev.contains(u)).count();
+                let shared = e.evidence.iter().filter(|u| ev.contains(&***u)).count();
                 shared * 2 >= ev.len()
             });
             match joined {
@@ -540,7 +579,7 @@ impl Emerging {
         let id = self.next_event;
         self.next_event += 1;
         // evidence: the documents carrying most of the event's terms first, latest first
-        let mut carried: Vec<(String, usize)> = Vec::new();
+        let mut carried: Vec<(Arc<str>, usize)> = Vec::new();
         for (key, _) in &fresh {
             for u in self.active[key].evidence.iter().rev() {
                 match carried.iter_mut().find(|c| c.0 == *u) {
@@ -550,7 +589,7 @@ impl Emerging {
             }
         }
         carried.sort_by_key(|c| std::cmp::Reverse(c.1));
-        let evidence: VecDeque<String> = carried.into_iter().rev().map(|c| c.0).collect();
+        let evidence: VecDeque<Arc<str>> = carried.into_iter().rev().map(|c| c.0).collect();
         let mut event = Event {
             id,
             alert_id: String::new(),
@@ -656,6 +695,11 @@ pub struct BrandSignals {
 const MIN_BASELINE_MENTIONS: u64 = 60;
 /// The rise of the negative share the CUSUM is tuned to detect fastest.
 const SHIFT_DESIGN: f64 = 0.5;
+/// The last day's negative share must also stand this many standard errors above the
+/// baseline, and this far above it in absolute terms, before a shift is raised: one angry
+/// post or a quiet night raises nothing.
+const SHIFT_MIN_Z: f64 = 1.5;
+const SHIFT_MIN_RISE: f64 = 0.15;
 /// How many standard errors of the baseline are added to it before judging a shift.
 const SHIFT_MARGIN: f64 = 1.0;
 const P0_ALPHA: f64 = 1.0 / 300.0;
@@ -755,9 +799,9 @@ impl BrandSignals {
             (self.recent_neg - self.recent * p0) / (self.recent * p0 * (1.0 - p0)).max(1e-9).sqrt();
         tracing::trace!(brand, at = %obs.at, negative, cusum = self.cusum, z, share, p0, recent = self.recent, "brand mention");
         let shifted = self.cusum >= h
-            && z >= 1.5
+            && z >= SHIFT_MIN_Z
             && self.recent >= cfg.sentiment_shift.min_count as f64
-            && share >= p0 + 0.15;
+            && share >= p0 + SHIFT_MIN_RISE;
         if cfg.sentiment_shift.enabled && self.warmed_up(now) {
             match self.shift {
                 None if shifted => {
@@ -1856,5 +1900,72 @@ mod tests {
         assert!(a.summary().contains("Acme Corp"), "{}", a.summary());
         assert_eq!(a.scale.as_deref(), Some("1h"));
         assert!(a.baseline.is_some_and(|b| b < 25.0), "{a:?}");
+    }
+
+    /// Sentiment-shift alerts of one brand over 30 days of `per_day` mentions at random times,
+    /// negative with probability `before`, then `after` from day 21 on.
+    fn shift_run(seed: u64, per_day: u32, before: f64, after: f64) -> Vec<i64> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let cfg = AlertsConfig::default();
+        let mut times: Vec<(i64, bool)> = Vec::new();
+        for day in 0..30i64 {
+            let p = if day >= 21 { after } else { before };
+            for _ in 0..per_day {
+                let at = t0() + day * 86400 + rng.random_range(0..86400);
+                times.push((at, rng.random_bool(p)));
+            }
+        }
+        times.sort();
+        let mut b = BrandSignals::default();
+        let mut raised = Vec::new();
+        for (i, (at, negative)) in times.into_iter().enumerate() {
+            let url = format!("https://e.example/{i}");
+            let obs = Observation {
+                url: &url,
+                at: DateTime::from_timestamp(at, 0).unwrap(),
+                content_hash: i as u64,
+                terms: &[],
+                brands: &[],
+            };
+            let label = if negative {
+                Label::Negative
+            } else {
+                Label::Positive
+            };
+            for a in b.observe(&obs, label, ("b", "B"), &cfg, "w") {
+                if a.kind == AlertKind::SentimentShift && !a.reminder {
+                    raised.push(at);
+                }
+            }
+        }
+        raised
+    }
+
+    #[test]
+    fn a_sentiment_shift_is_caught_within_two_days_and_a_steady_share_stays_quiet() {
+        let onset = t0() + 21 * 86400;
+        // a third of 20 mentions a day negative, then two thirds
+        let (mut caught, mut early) = (0, 0);
+        for s in 0..40 {
+            let r = shift_run(s, 20, 0.33, 0.68);
+            early += r.iter().filter(|&&t| t < onset).count();
+            caught += r.iter().any(|&t| t >= onset && t < onset + 2 * 86400) as usize;
+        }
+        // twenty mentions a day tell such a rise from chance within a day about half the time,
+        // within two days three times in four
+        assert!(
+            caught >= 28,
+            "caught within two days in {caught} of 40 runs"
+        );
+        assert!(early <= 3, "{early} alerts in 40 runs of 21 steady days");
+        // a steady share, quiet or loud: at most three alerts in 40 brand-months each
+        for (per_day, p) in [(20, 0.33), (100, 0.3), (8, 0.4)] {
+            let raised: usize = (100..140).map(|s| shift_run(s, per_day, p, p).len()).sum();
+            assert!(
+                raised <= 3,
+                "{raised} alerts in 40 steady months at {per_day}/day, {p}"
+            );
+        }
     }
 }

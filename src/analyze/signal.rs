@@ -432,7 +432,8 @@ fn is_content(a: &Analyzed<'_>, i: usize) -> bool {
 /// The terms of an analysed text, each once.
 pub fn extract_terms(a: &Analyzed<'_>) -> Vec<Term> {
     let mut out: Vec<Term> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    // the keys are hashes already: a light hasher is enough
+    let mut seen = rustc_hash::FxHashSet::default();
     let mut push = |out: &mut Vec<Term>, idx: &[usize]| {
         if out.len() >= MAX_TERMS {
             return;
@@ -456,14 +457,24 @@ pub fn extract_terms(a: &Analyzed<'_>) -> Vec<Term> {
             }
             let start = a.tokens[idx[0]].start;
             let end = a.tokens[*idx.last().expect("non-empty")].end;
+            // lowercased, runs of white space made one space, in one pass
             let mut text = String::with_capacity(end - start);
-            for w in a.text[start..end].split_whitespace() {
-                if !text.is_empty() {
-                    text.push(' ');
+            let mut space = false;
+            for c in a.text[start..end].chars() {
+                if c.is_whitespace() {
+                    space = !text.is_empty();
+                    continue;
                 }
-                text.push_str(w);
+                if space {
+                    text.push(' ');
+                    space = false;
+                }
+                if c.is_ascii() {
+                    text.push(c.to_ascii_lowercase());
+                } else {
+                    text.extend(c.to_lowercase());
+                }
             }
-            let text = text.to_lowercase();
             out.push(Term {
                 key,
                 text,
