@@ -194,6 +194,20 @@ pub struct Expectation {
     /// Byte offsets of the cue in the analysed text.
     pub start: usize,
     pub end: usize,
+    /// The spans that weighed most for this judgement, strongest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub because: Vec<Reason>,
+}
+
+/// A span of the text that weighed in a judgement, and how much (in the model's units: what it
+/// added to the score of the class it explains).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    pub text: String,
+    /// Byte offsets in the analysed text.
+    pub start: usize,
+    pub end: usize,
+    pub weight: f64,
 }
 
 /// Everything the analyses found in one text.
@@ -203,6 +217,9 @@ pub struct Analysis {
     #[serde(skip)]
     pub lang_confidence: f64,
     pub sentiment: Sentiment,
+    /// The spans that weighed most for the text's sentiment label, strongest first.
+    #[serde(skip)]
+    pub because: Vec<Reason>,
     pub mentions: Vec<Mention>,
     pub expectations: Vec<Expectation>,
     /// `watch/topic` for each topic query the text matches.

@@ -90,11 +90,18 @@ const NEGATIONS: &[&str] = &[
     "didnt", "doesnt", "havent", "hasnt", "wasnt", "isnt", "arent",
 ];
 
-/// The unmet expectations in `doc`, in text order.
+/// The unmet expectations the cues find in `doc`, in text order.
 pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
+    find_with_evidence(doc).0
+}
+
+/// [`find_expectations`], and the evidence of the cues kept for each kind (request, complaint,
+/// wish), which the trained model reads.
+pub fn find_with_evidence(doc: &Analyzed<'_>) -> (Vec<Expectation>, [f32; 3]) {
     let tokens = &doc.tokens;
+    let mut evidence_of = [0f32; 3];
     if tokens.is_empty() {
-        return Vec::new();
+        return (Vec::new(), evidence_of);
     }
     let patterns = &*PATTERNS;
     let sentences = sentence_ranges(doc);
@@ -132,6 +139,14 @@ pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
         if !clash {
             kept.push((m, cue));
         }
+    }
+    for (_, c) in &kept {
+        let slot = match c.kind {
+            ExpectationKind::Request => 0,
+            ExpectationKind::Complaint => 1,
+            ExpectationKind::Wish => 2,
+        };
+        evidence_of[slot] += c.weight.max(0.0);
     }
     let span = |m: &Match| tokens[m.start].start..tokens[m.end - 1].end;
     // A short text is judged as a whole; in a long one, cues are judged with the sentences
@@ -224,7 +239,7 @@ pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
         }
     }
     out.sort_by_key(|e| (e.start, e.end));
-    out
+    (out, evidence_of)
 }
 
 fn expectation(doc: &Analyzed<'_>, kind: ExpectationKind, r: Range<usize>) -> Expectation {
@@ -233,6 +248,7 @@ fn expectation(doc: &Analyzed<'_>, kind: ExpectationKind, r: Range<usize>) -> Ex
         cue: doc.text[r.clone()].to_string(),
         start: r.start,
         end: r.end,
+        because: Vec::new(),
     }
 }
 

@@ -11,13 +11,16 @@ pub mod lang;
 pub mod langid;
 pub mod lexicon;
 pub mod mention;
+pub mod model;
 pub mod query;
 pub mod sentiment;
 pub mod signal;
 pub mod text;
 
+use std::ops::Range;
+
 use crate::config::{Config, Watch};
-use crate::doc::Analysis;
+use crate::doc::{Analysis, Expectation, ExpectationKind, Label, Reason, Sentiment};
 use lang::Lang;
 use langid::LangPriors;
 use mention::MentionMatcher;
@@ -78,18 +81,41 @@ impl Analyzer {
         (analysis, doc)
     }
 
+    /// The text layer of [`Analyzer::analyze`] alone: tokens, language, stems.
+    pub fn prepare<'a>(&self, text: &'a str, hint: Option<Lang>) -> Analyzed<'a> {
+        Analyzed::detect_with(text, hint, &self.priors).0
+    }
+
     /// The analyses over a text already tokenised.
     pub fn analyze_tokens(&self, doc: &Analyzed<'_>, lang_confidence: f64) -> Analysis {
-        let sentiment = sentiment::score_sentiment(doc, 0..doc.text.len());
         let mut mentions = self.mentions.find(doc);
+        let brands: Vec<Range<usize>> = mentions.iter().map(|m| m.start..m.end).collect();
+        let mut features = model::Features::default();
+        let read = read(doc, 0..doc.text.len(), &brands, &mut features);
+        let sentiment_model = model::sentiment_model(doc.lang);
+        let sentiment = model::sentiment_of(sentiment_model, &features, read.context.lexicon);
+        let because = model::reasons(
+            doc,
+            sentiment_model,
+            &features,
+            class_of(sentiment.label),
+            REASONS,
+        );
+        let expectations = decide_expectations(doc, read.expectations, &features);
+        let mut sentence_features = model::Features::default();
         for m in &mut mentions {
             let range = match doc.sentence_of(m.start) {
                 Some(i) => doc.sentences[i].clone(),
                 None => m.start..m.end,
             };
-            m.sentiment = Some(sentiment::score_sentiment(doc, range));
+            m.sentiment = Some(
+                if range == (0..doc.text.len()) || doc.sentences.len() <= 1 {
+                    sentiment
+                } else {
+                    mention_sentiment(doc, range, &brands, &expectations, &mut sentence_features)
+                },
+            );
         }
-        let expectations = expectation::find_expectations(doc);
         let topics = self
             .topics
             .iter()
@@ -100,9 +126,132 @@ impl Analyzer {
             lang: doc.lang,
             lang_confidence,
             sentiment,
+            because,
             mentions,
             expectations,
             topics,
         }
     }
+}
+
+/// How many spans explain a judgement.
+const REASONS: usize = 3;
+
+/// What the rules read of a range before the models do.
+pub struct Read {
+    /// The expectations the cues decided.
+    pub expectations: Vec<Expectation>,
+    /// The lexicon's score and the cues' evidence.
+    pub context: model::Context,
+}
+
+/// Reads `range` of `doc` for the models: the lexicon's score, the expectation cues, and the
+/// hashed features into `features`. `brands`: the spans of the watch's brand names, which are
+/// no evidence. The training command reads its corpora through this same function.
+pub fn read(
+    doc: &Analyzed<'_>,
+    range: Range<usize>,
+    brands: &[Range<usize>],
+    features: &mut model::Features,
+) -> Read {
+    let lexicon = sentiment::score_sentiment(doc, range.clone()).score;
+    let (expectations, evidence) = expectation::find_with_evidence(doc);
+    let mut context = model::Context {
+        lexicon,
+        ..Default::default()
+    };
+    for (kind, e) in [
+        ExpectationKind::Request,
+        ExpectationKind::Complaint,
+        ExpectationKind::Wish,
+    ]
+    .into_iter()
+    .zip(evidence)
+    {
+        context.add_cue(kind, e, expectations.iter().any(|x| x.kind == kind));
+    }
+    model::features(doc, range, brands, &context, features);
+    Read {
+        expectations,
+        context,
+    }
+}
+
+fn class_of(label: Label) -> usize {
+    model::SENTIMENT_CLASSES
+        .iter()
+        .position(|&l| l == label)
+        .unwrap_or(1)
+}
+
+/// The sentiment of a mention's sentence: the lexicon and the cues of that sentence only.
+fn mention_sentiment(
+    doc: &Analyzed<'_>,
+    range: Range<usize>,
+    brands: &[Range<usize>],
+    expectations: &[Expectation],
+    features: &mut model::Features,
+) -> Sentiment {
+    let lexicon = sentiment::score_sentiment(doc, range.clone()).score;
+    let mut context = model::Context {
+        lexicon,
+        ..Default::default()
+    };
+    for e in expectations
+        .iter()
+        .filter(|e| range.start <= e.start && e.end <= range.end)
+    {
+        context.add_cue(e.kind, 1.0, true);
+    }
+    model::features(doc, range, brands, &context, features);
+    model::sentiment_of(model::sentiment_model(doc.lang), features, lexicon)
+}
+
+/// The expectations of a text: requests as the cues say; complaints and wishes as the trained
+/// model says, with the cues among its evidence. Each says why.
+fn decide_expectations(
+    doc: &Analyzed<'_>,
+    cues: Vec<Expectation>,
+    features: &model::Features,
+) -> Vec<Expectation> {
+    let m = &model::models().expectation;
+    let p = m.probabilities(features);
+    let mut out: Vec<Expectation> = Vec::with_capacity(cues.len());
+    for (class, kind) in model::EXPECTATION_CLASSES.iter().enumerate() {
+        if p[class] < m.thresholds[class] {
+            continue;
+        }
+        let because = model::reasons(doc, m, features, class, REASONS);
+        let of_kind: Vec<&Expectation> = cues.iter().filter(|e| e.kind == *kind).collect();
+        if of_kind.is_empty() {
+            // the model sees it where no cue fired: its strongest span stands for the cue
+            let Some(r) = because.first() else { continue };
+            out.push(Expectation {
+                kind: *kind,
+                cue: r.text.clone(),
+                start: r.start,
+                end: r.end,
+                because,
+            });
+        } else {
+            out.extend(of_kind.into_iter().map(|e| Expectation {
+                because: because.clone(),
+                ..e.clone()
+            }));
+        }
+    }
+    for e in cues
+        .into_iter()
+        .filter(|e| e.kind == ExpectationKind::Request)
+    {
+        let because = vec![Reason {
+            text: e.cue.clone(),
+            start: e.start,
+            end: e.end,
+            weight: 1.0,
+        }];
+        out.push(Expectation { because, ..e });
+    }
+    out.sort_by_key(|e| (e.start, e.end));
+    out
 }

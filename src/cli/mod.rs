@@ -27,6 +27,10 @@ use args::Command;
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let g = cli.global;
+    // a damaged build says so before any work
+    if let Err(e) = crate::analyze::model::check() {
+        return Err(Failure::Other(anyhow::anyhow!("{e}")));
+    }
     match cli.command {
         Command::Check => check::check(&g),
         Command::Ingest(a) => ingest::ingest(&g, a),

@@ -577,6 +577,7 @@ mod tests {
                 cue: cue.into(),
                 start,
                 end: start + cue.len(),
+                because: Vec::new(),
             }];
             d
         };

@@ -1,0 +1,871 @@
+//! Trained models: linear classifiers over hashed features, fastText-style, that read a text the
+//! way the rest of the analysis does (tokens, the lexicon's score, the expectation cues) and say
+//! which words weighed most.
+//!
+//! Three models ship in `models/`, built into the binary:
+//!
+//! - `sentiment-en.bin` and `sentiment-fr.bin`: negative / neutral / positive (softmax); the score
+//!   in [-1, 1] is P(positive) − P(negative);
+//! - `expectation.bin`: complaint and wish, each its own probability (sigmoid) and its own
+//!   threshold, tuned on development data and stored with the weights. Requests ("call me back",
+//!   "still waiting for an answer") have no labelled corpus: the cues decide them.
+//!
+//! `cargo run --release --example train` rebuilds every file from `../shared/corpora` (training
+//! and development splits only) and prints the development scores; `models/README.md` lists the
+//! sources and their licences.
+//!
+//! **Features** ([`features`]), all hashed into [`BUCKETS`] buckets: each word (folded) and each
+//! pair of neighbouring words; the character 3- to 5-grams of each word, so that "remboursé" and
+//! "remboursement" share evidence and typos still count; words in the scope of a negation
+//! ("not good", "pas terrible", up to three words or the end of the clause) as features of their
+//! own; emoji and emoticons; `!`, `?`, words in capitals; the last word (a "merci" that closes a
+//! complaint); `#not` / `#sarcasme`. Global features: the lexicon's score of the same range (its
+//! rules: intensifiers, contrast, negation), and the expectation cues found there. URLs, `@handles`,
+//! numbers' values and the brand names of the watch carry no evidence: a model must not learn that
+//! one airline is hated.
+//!
+//! **File format** (little-endian): magic `VIGIEMDL`, format version, feature-scheme version,
+//! kind (0 softmax, 1 sigmoid), classes, buckets, weight scale, one bias and one threshold per
+//! class (f32), the weights (i16, bucket-major), and the xxh3-64 of everything before it.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+
+use crate::analyze::lang::Lang;
+use crate::analyze::text::{Analyzed, TokenKind};
+use crate::doc::{ExpectationKind, Label, Reason, Sentiment};
+
+/// Hashed feature space of every model.
+pub const BUCKETS: usize = 1 << 18;
+const MAGIC: &[u8; 8] = b"VIGIEMDL";
+/// The layout of the file.
+const FORMAT: u32 = 1;
+/// The way [`features`] reads a text: a model trained under another scheme is refused.
+pub const FEATURE_SCHEME: u32 = 1;
+
+/// How a model turns its scores into probabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// One class out of several.
+    Softmax,
+    /// Each class on its own (a text can be both a complaint and a wish).
+    Sigmoid,
+}
+
+/// Why a weights file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("model {name}: {what}; rebuild the weights with `cargo run --release --example train` (see models/README.md)")]
+    Invalid { name: String, what: String },
+}
+
+/// A linear model over hashed features.
+#[derive(Debug, Clone)]
+pub struct Linear {
+    pub kind: Kind,
+    pub classes: usize,
+    pub bias: Vec<f32>,
+    /// Decision threshold per class (sigmoid models).
+    pub thresholds: Vec<f32>,
+    /// The feature families it reads (see [`family`]).
+    pub families: u32,
+    /// Sentiment models: the share of the lexicon's score in the model's score.
+    pub blend: f32,
+    scale: f32,
+    weights: Vec<i16>,
+}
+
+impl Linear {
+    /// A model from unquantised weights (`weights[bucket * classes + class]`).
+    pub fn from_f32(
+        kind: Kind,
+        families: u32,
+        blend: f32,
+        bias: Vec<f32>,
+        thresholds: Vec<f32>,
+        weights: &[f32],
+    ) -> Self {
+        let classes = bias.len();
+        assert_eq!(weights.len(), BUCKETS * classes);
+        let max = weights.iter().fold(0f32, |m, w| m.max(w.abs()));
+        let scale = if max > 0.0 { max / 32767.0 } else { 1.0 };
+        Linear {
+            kind,
+            classes,
+            bias,
+            thresholds,
+            families,
+            blend,
+            scale,
+            weights: weights
+                .iter()
+                .map(|w| (w / scale).round().clamp(-32767.0, 32767.0) as i16)
+                .collect(),
+        }
+    }
+
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(64 + self.weights.len() * 2);
+        b.extend_from_slice(MAGIC);
+        for v in [
+            FORMAT,
+            FEATURE_SCHEME,
+            match self.kind {
+                Kind::Softmax => 0,
+                Kind::Sigmoid => 1,
+            },
+            self.classes as u32,
+            BUCKETS as u32,
+            self.families,
+        ] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.extend_from_slice(&self.blend.to_le_bytes());
+        b.extend_from_slice(&self.scale.to_le_bytes());
+        for v in self.bias.iter().chain(&self.thresholds) {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        for w in &self.weights {
+            b.extend_from_slice(&w.to_le_bytes());
+        }
+        let sum = xxh3_64(&b);
+        b.extend_from_slice(&sum.to_le_bytes());
+        b
+    }
+
+    /// Reads a weights file, checking its version and checksum.
+    pub fn parse(name: &str, bytes: &[u8]) -> Result<Self, ModelError> {
+        let bad = |what: String| ModelError::Invalid {
+            name: name.to_string(),
+            what,
+        };
+        if bytes.len() < 8 + 6 * 4 + 8 + 8 || &bytes[..8] != MAGIC {
+            return Err(bad("not a vigie weights file".into()));
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
+        let sum = u64::from_le_bytes(sum.try_into().expect("8 bytes"));
+        if xxh3_64(body) != sum {
+            return Err(bad("checksum mismatch (the file is damaged)".into()));
+        }
+        let u32_at = |i: usize| u32::from_le_bytes(body[i..i + 4].try_into().expect("4 bytes"));
+        let f32_at = |i: usize| f32::from_le_bytes(body[i..i + 4].try_into().expect("4 bytes"));
+        let (format, scheme, kind, classes, buckets) =
+            (u32_at(8), u32_at(12), u32_at(16), u32_at(20), u32_at(24));
+        if format != FORMAT {
+            return Err(bad(format!(
+                "file format {format}, this build reads {FORMAT}"
+            )));
+        }
+        if scheme != FEATURE_SCHEME {
+            return Err(bad(format!(
+                "trained on feature scheme {scheme}, this build computes scheme {FEATURE_SCHEME}"
+            )));
+        }
+        let kind = match kind {
+            0 => Kind::Softmax,
+            1 => Kind::Sigmoid,
+            k => return Err(bad(format!("unknown model kind {k}"))),
+        };
+        let classes = classes as usize;
+        if buckets as usize != BUCKETS || !(1..=8).contains(&classes) {
+            return Err(bad(format!("{classes} classes over {buckets} buckets")));
+        }
+        let families = u32_at(28);
+        let blend = f32_at(32);
+        let scale = f32_at(36);
+        let mut at = 40;
+        let mut floats = |n: usize| {
+            let v: Vec<f32> = (0..n).map(|i| f32_at(at + 4 * i)).collect();
+            at += 4 * n;
+            v
+        };
+        let bias = floats(classes);
+        let thresholds = floats(classes);
+        let expected = at + BUCKETS * classes * 2;
+        if body.len() != expected {
+            return Err(bad(format!(
+                "{} bytes of weights, {} expected",
+                body.len().saturating_sub(at),
+                expected - at
+            )));
+        }
+        let weights = body[at..]
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        Ok(Linear {
+            kind,
+            classes,
+            bias,
+            thresholds,
+            families,
+            blend,
+            scale,
+            weights,
+        })
+    }
+
+    /// The weight of `bucket` for `class`.
+    #[inline]
+    pub fn weight(&self, bucket: u32, class: usize) -> f32 {
+        f32::from(self.weights[bucket as usize * self.classes + class]) * self.scale
+    }
+
+    /// Raw scores (logits) of each class.
+    pub fn logits(&self, f: &Features) -> Vec<f32> {
+        let mut out = self.bias.clone();
+        for (h, v, _) in f.iter(self.families) {
+            let row = &self.weights[h as usize * self.classes..(h as usize + 1) * self.classes];
+            for (o, w) in out.iter_mut().zip(row) {
+                *o += f32::from(*w) * self.scale * v;
+            }
+        }
+        out
+    }
+
+    /// Probabilities of each class.
+    pub fn probabilities(&self, f: &Features) -> Vec<f32> {
+        probabilities(self.kind, self.logits(f))
+    }
+
+    /// What each token contributed to `class` (against the other classes of a softmax model):
+    /// `(token index, contribution)`, strongest first, contributions under `min` left out.
+    pub fn contributions(&self, f: &Features, class: usize, min: f32) -> Vec<(u32, f32)> {
+        let mut by_token: Vec<(u32, f32)> = Vec::new();
+        for (h, v, t) in f.iter(self.families) {
+            if t == NO_TOKEN {
+                continue;
+            }
+            let w = match self.kind {
+                Kind::Sigmoid => self.weight(h, class),
+                Kind::Softmax => {
+                    let others = (0..self.classes)
+                        .filter(|&c| c != class)
+                        .map(|c| self.weight(h, c))
+                        .sum::<f32>()
+                        / (self.classes - 1).max(1) as f32;
+                    self.weight(h, class) - others
+                }
+            };
+            match by_token.iter_mut().find(|(tt, _)| *tt == t) {
+                Some((_, c)) => *c += w * v,
+                None => by_token.push((t, w * v)),
+            }
+        }
+        by_token.retain(|(_, c)| *c >= min);
+        by_token.sort_by(|a, b| b.1.total_cmp(&a.1));
+        by_token
+    }
+}
+
+/// Softmax or per-class sigmoid of `logits`.
+pub fn probabilities(kind: Kind, mut logits: Vec<f32>) -> Vec<f32> {
+    match kind {
+        Kind::Sigmoid => {
+            for l in &mut logits {
+                *l = 1.0 / (1.0 + (-*l).exp());
+            }
+        }
+        Kind::Softmax => {
+            let max = logits.iter().fold(f32::NEG_INFINITY, |m, &l| m.max(l));
+            let mut sum = 0.0;
+            for l in &mut logits {
+                *l = (*l - max).exp();
+                sum += *l;
+            }
+            for l in &mut logits {
+                *l /= sum;
+            }
+        }
+    }
+    logits
+}
+
+/// The shipped models.
+pub struct Models {
+    pub sentiment_en: Linear,
+    pub sentiment_fr: Linear,
+    /// Classes: [`EXPECTATION_CLASSES`].
+    pub expectation: Linear,
+}
+
+/// The classes of the expectation model, in order.
+pub const EXPECTATION_CLASSES: [ExpectationKind; 2] =
+    [ExpectationKind::Complaint, ExpectationKind::Wish];
+
+static MODELS: LazyLock<Result<Models, ModelError>> = LazyLock::new(|| {
+    let sentiment_en = Linear::parse(
+        "models/sentiment-en.bin",
+        include_bytes!("../../models/sentiment-en.bin"),
+    )?;
+    let sentiment_fr = Linear::parse(
+        "models/sentiment-fr.bin",
+        include_bytes!("../../models/sentiment-fr.bin"),
+    )?;
+    let expectation = Linear::parse(
+        "models/expectation.bin",
+        include_bytes!("../../models/expectation.bin"),
+    )?;
+    let shape = |m: &Linear, name: &str, kind: Kind, classes: usize| {
+        if m.kind != kind || m.classes != classes {
+            Err(ModelError::Invalid {
+                name: name.into(),
+                what: format!("{} classes, {classes} expected", m.classes),
+            })
+        } else {
+            Ok(())
+        }
+    };
+    shape(&sentiment_en, "models/sentiment-en.bin", Kind::Softmax, 3)?;
+    shape(&sentiment_fr, "models/sentiment-fr.bin", Kind::Softmax, 3)?;
+    shape(
+        &expectation,
+        "models/expectation.bin",
+        Kind::Sigmoid,
+        EXPECTATION_CLASSES.len(),
+    )?;
+    Ok(Models {
+        sentiment_en,
+        sentiment_fr,
+        expectation,
+    })
+});
+
+/// Loads and checks the shipped models: called once at start so that a damaged build says so
+/// before any work.
+pub fn check() -> Result<(), &'static ModelError> {
+    MODELS.as_ref().map(|_| ())
+}
+
+/// The shipped models; [`check`] at start has made sure they load.
+pub fn models() -> &'static Models {
+    match &*MODELS {
+        Ok(m) => m,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Sentiment labels in the order of the sentiment models' classes.
+pub const SENTIMENT_CLASSES: [Label; 3] = [Label::Negative, Label::Neutral, Label::Positive];
+
+/// Token index of a feature that belongs to no token (the lexicon's score, a cue).
+pub const NO_TOKEN: u32 = u32::MAX;
+
+/// The features of one range of a text.
+#[derive(Debug, Clone, Default)]
+pub struct Features {
+    pub buckets: Vec<u32>,
+    pub values: Vec<f32>,
+    /// The token each feature comes from, or [`NO_TOKEN`].
+    pub tokens: Vec<u32>,
+    /// The family of each feature (one of [`family`]).
+    pub families: Vec<u8>,
+}
+
+impl Features {
+    fn push(&mut self, family: u8, hash: u64, value: f32, token: u32) {
+        self.buckets.push((hash as usize & (BUCKETS - 1)) as u32);
+        self.values.push(value);
+        self.tokens.push(token);
+        self.families.push(family);
+    }
+
+    fn clear(&mut self) {
+        self.buckets.clear();
+        self.values.clear();
+        self.tokens.clear();
+        self.families.clear();
+    }
+
+    /// The features of the families in `mask` (a bit per [`family`]).
+    pub fn iter(&self, mask: u32) -> impl Iterator<Item = (u32, f32, u32)> + '_ {
+        (0..self.buckets.len())
+            .filter(move |&i| mask & (1 << self.families[i]) != 0)
+            .map(|i| (self.buckets[i], self.values[i], self.tokens[i]))
+    }
+}
+
+/// Feature families: a model reads the families of its mask.
+pub mod family {
+    /// Words, numbers, hashtags, first and last words.
+    pub const WORDS: u8 = 0;
+    pub const BIGRAMS: u8 = 1;
+    /// Character 3- to 5-grams of words.
+    pub const CHARS: u8 = 2;
+    /// Emoji and emoticons.
+    pub const EMOJI: u8 = 3;
+    /// Punctuation, capitals, the lexicon's score, the cues, the bias.
+    pub const GLOBAL: u8 = 4;
+    /// Every family.
+    pub const ALL: u32 = 0b11111;
+    /// Every family but character n-grams.
+    pub const NO_CHARS: u32 = ALL & !(1 << CHARS);
+}
+
+/// Seeds that keep the feature families apart.
+mod seed {
+    pub const WORD: u64 = 1;
+    pub const NEGATED: u64 = 2;
+    pub const BIGRAM: u64 = 3;
+    pub const CHARS: u64 = 4;
+    pub const EMOJI: u64 = 5;
+    pub const GLOBAL: u64 = 6;
+    pub const LAST: u64 = 7;
+    pub const FIRST: u64 = 8;
+}
+
+/// What else than its words the models know of a range.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context {
+    /// The lexicon's score of the range.
+    pub lexicon: f64,
+    /// Evidence of the expectation cues in the range, per kind (request, complaint, wish), and
+    /// whether the cues alone decided that kind.
+    pub cues: [(f32, bool); 3],
+}
+
+fn cue_slot(kind: ExpectationKind) -> usize {
+    match kind {
+        ExpectationKind::Request => 0,
+        ExpectationKind::Complaint => 1,
+        ExpectationKind::Wish => 2,
+    }
+}
+
+impl Context {
+    pub fn add_cue(&mut self, kind: ExpectationKind, weight: f32, decided: bool) {
+        let slot = &mut self.cues[cue_slot(kind)];
+        slot.0 += weight;
+        slot.1 |= decided;
+    }
+}
+
+const NEGATIONS: &[&str] = &[
+    "not",
+    "no",
+    "never",
+    "cannot",
+    "cant",
+    "can't",
+    "dont",
+    "don't",
+    "doesnt",
+    "doesn't",
+    "didnt",
+    "didn't",
+    "isnt",
+    "isn't",
+    "wasnt",
+    "wasn't",
+    "arent",
+    "aren't",
+    "werent",
+    "weren't",
+    "wont",
+    "won't",
+    "wouldnt",
+    "wouldn't",
+    "couldnt",
+    "couldn't",
+    "shouldnt",
+    "shouldn't",
+    "havent",
+    "haven't",
+    "hasnt",
+    "hasn't",
+    "hadnt",
+    "hadn't",
+    "nor",
+    "without",
+    "nothing",
+    "ne",
+    "n",
+    "pas",
+    "jamais",
+    "rien",
+    "aucun",
+    "aucune",
+    "sans",
+    "ni",
+    "guere",
+];
+const SARCASM: &[&str] = &["#not", "#sarcasm", "#sarcasme", "#ironie", "#irony"];
+const EMOTICONS: &[&str] = &[
+    ":)", ":-)", ":(", ":-(", ":D", ":-D", ";)", ";-)", ":/", ":-/", ":'(", "<3", ":p", ":P", "xD",
+    "XD", "^^", ":o", ":O", ":|", "-_-", ">:(", ":@",
+];
+/// Negation scope, in words.
+const SCOPE: usize = 3;
+/// A clause ends at these.
+fn breaks_clause(gap: &str) -> bool {
+    gap.contains([',', '.', ';', ':', '!', '?', '(', ')', '\n'])
+}
+
+/// Byte ranges of the URLs of `text`.
+fn urls(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(p) = memchr::memmem::find(&bytes[i..], b"http")
+        .map(|p| p + i)
+        .or_else(|| memchr::memmem::find(&bytes[i..], b"www.").map(|p| p + i))
+    {
+        let rest = &text[p..];
+        if rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("www.") {
+            let end = rest
+                .find(|c: char| c.is_whitespace())
+                .map_or(text.len(), |e| p + e);
+            out.push(p..end);
+            i = end;
+        } else {
+            i = p + 4;
+        }
+        if i >= bytes.len() {
+            break;
+        }
+    }
+    out
+}
+
+fn overlaps(spans: &[Range<usize>], start: usize, end: usize) -> bool {
+    spans.iter().any(|s| s.start < end && start < s.end)
+}
+
+/// The features of `range` of `doc` into `out` (cleared first). `skip`: byte ranges that carry
+/// no evidence (the watch's brand names).
+pub fn features(
+    doc: &Analyzed<'_>,
+    range: Range<usize>,
+    skip: &[Range<usize>],
+    ctx: &Context,
+    out: &mut Features,
+) {
+    out.clear();
+    let text = doc.text;
+    let tokens = &doc.tokens[doc.tokens_in(&range)];
+    let first = doc.tokens_in(&range).start as u32;
+    let urls = urls(&text[range.clone()]);
+    let urls: Vec<Range<usize>> = urls
+        .into_iter()
+        .map(|r| r.start + range.start..r.end + range.start)
+        .collect();
+    let mut negation = 0usize;
+    let mut prev: Option<u64> = None;
+    let mut last_word: Option<(u64, u32)> = None;
+    let mut first_word: Option<(u64, u32)> = None;
+    let mut caps = 0usize;
+    let mut words = 0usize;
+    let mut gap_start = range.start;
+    let mut token_features = 0usize;
+    let start_len = out.buckets.len();
+    let mut buf = String::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let ti = first + i as u32;
+        let gap = &text[gap_start.min(t.start)..t.start];
+        gap_start = t.end;
+        emoticons(gap, out);
+        if breaks_clause(gap) {
+            negation = 0;
+            prev = None;
+        }
+        if overlaps(&urls, t.start, t.end) {
+            continue;
+        }
+        if overlaps(skip, t.start, t.end) {
+            prev = None;
+            continue;
+        }
+        let word: &str = match t.kind {
+            TokenKind::Handle => {
+                prev = None;
+                continue;
+            }
+            TokenKind::Number => {
+                out.push(
+                    family::WORDS,
+                    xxh3_64_with_seed(b"<num>", seed::WORD),
+                    1.0,
+                    ti,
+                );
+                token_features += 1;
+                prev = None;
+                continue;
+            }
+            TokenKind::Emoji => {
+                out.push(
+                    family::EMOJI,
+                    xxh3_64_with_seed(t.folded.as_bytes(), seed::EMOJI),
+                    1.0,
+                    ti,
+                );
+                token_features += 1;
+                continue;
+            }
+            TokenKind::Hashtag => {
+                if SARCASM.contains(&t.folded.as_str()) {
+                    out.push(
+                        family::GLOBAL,
+                        xxh3_64_with_seed(b"sarcasm", seed::GLOBAL),
+                        1.0,
+                        ti,
+                    );
+                    token_features += 1;
+                    continue;
+                }
+                t.folded.trim_start_matches('#')
+            }
+            TokenKind::Word | TokenKind::Elision => t.folded.as_str(),
+        };
+        words += 1;
+        let original = &text[t.range()];
+        if original.chars().count() >= 3 && original.chars().all(|c| !c.is_lowercase()) {
+            caps += 1;
+        }
+        let h = xxh3_64_with_seed(word.as_bytes(), seed::WORD);
+        if negation > 0 {
+            out.push(
+                family::WORDS,
+                xxh3_64_with_seed(word.as_bytes(), seed::NEGATED),
+                1.0,
+                ti,
+            );
+            negation -= 1;
+        } else {
+            out.push(family::WORDS, h, 1.0, ti);
+        }
+        token_features += 1;
+        if let Some(p) = prev {
+            out.push(
+                family::BIGRAMS,
+                xxh3_64_with_seed(&[p.to_le_bytes(), h.to_le_bytes()].concat(), seed::BIGRAM),
+                1.0,
+                ti,
+            );
+            token_features += 1;
+        }
+        prev = Some(h);
+        // character n-grams of the word with its boundaries
+        buf.clear();
+        buf.push('<');
+        buf.push_str(word);
+        buf.push('>');
+        let b: Vec<usize> = buf
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([buf.len()])
+            .collect();
+        let chars = b.len() - 1;
+        if chars > 3 {
+            for n in 3..=5usize.min(chars - 1) {
+                for s in 0..=chars - n {
+                    out.push(
+                        family::CHARS,
+                        xxh3_64_with_seed(&buf.as_bytes()[b[s]..b[s + n]], seed::CHARS),
+                        0.5,
+                        ti,
+                    );
+                    token_features += 1;
+                }
+            }
+        }
+        if NEGATIONS.contains(&word) {
+            negation = SCOPE;
+        }
+        if first_word.is_none() {
+            first_word = Some((xxh3_64_with_seed(word.as_bytes(), seed::FIRST), ti));
+        }
+        last_word = Some((xxh3_64_with_seed(word.as_bytes(), seed::LAST), ti));
+    }
+    emoticons(&text[gap_start.min(range.end)..range.end], out);
+    if let Some((h, t)) = first_word {
+        out.push(family::WORDS, h, 1.0, t);
+        token_features += 1;
+    }
+    if let Some((h, t)) = last_word {
+        out.push(family::WORDS, h, 1.0, t);
+        token_features += 1;
+    }
+    // token features share one unit of weight, as fastText averages its words
+    let norm = 1.0 / (token_features.max(1) as f32).sqrt();
+    for v in &mut out.values[start_len..] {
+        *v *= norm;
+    }
+    let global = |name: &str| xxh3_64_with_seed(name.as_bytes(), seed::GLOBAL);
+    let slice = &text[range.clone()];
+    let exclamations = slice.matches('!').count();
+    if exclamations > 0 {
+        out.push(
+            family::GLOBAL,
+            global("!"),
+            (exclamations.min(3) as f32) / 3.0,
+            NO_TOKEN,
+        );
+    }
+    if slice.contains('?') {
+        out.push(family::GLOBAL, global("?"), 1.0, NO_TOKEN);
+    }
+    if caps > 0 && words > 0 {
+        let all = caps * 2 > words;
+        out.push(
+            family::GLOBAL,
+            global(if all { "all caps" } else { "caps" }),
+            1.0,
+            NO_TOKEN,
+        );
+    }
+    let lex = ctx.lexicon as f32;
+    out.push(family::GLOBAL, global("lexicon+"), lex.max(0.0), NO_TOKEN);
+    out.push(
+        family::GLOBAL,
+        global("lexicon-"),
+        (-lex).max(0.0),
+        NO_TOKEN,
+    );
+    let bin = ((lex * 4.0).round() as i32).clamp(-4, 4);
+    out.push(
+        family::GLOBAL,
+        global(&format!("lexicon bin {bin}")),
+        1.0,
+        NO_TOKEN,
+    );
+    for (name, (evidence, decided)) in ["request", "complaint", "wish"].iter().zip(ctx.cues) {
+        if evidence > 0.0 {
+            out.push(
+                family::GLOBAL,
+                global(&format!("cue {name}")),
+                evidence.min(2.0),
+                NO_TOKEN,
+            );
+        }
+        if decided {
+            out.push(
+                family::GLOBAL,
+                global(&format!("cues decide {name}")),
+                1.0,
+                NO_TOKEN,
+            );
+        }
+    }
+    out.push(family::GLOBAL, global("bias"), 1.0, NO_TOKEN);
+}
+
+fn emoticons(gap: &str, out: &mut Features) {
+    if gap.len() < 2 {
+        return;
+    }
+    for e in EMOTICONS {
+        if gap.contains(e) {
+            out.push(
+                family::EMOJI,
+                xxh3_64_with_seed(e.as_bytes(), seed::EMOJI),
+                1.0,
+                NO_TOKEN,
+            );
+        }
+    }
+}
+
+/// The sentiment model for a language: French for French, English for the rest.
+pub fn sentiment_model(lang: Lang) -> &'static Linear {
+    let m = models();
+    if lang == Lang::Fr {
+        &m.sentiment_fr
+    } else {
+        &m.sentiment_en
+    }
+}
+
+/// The sentiment of a range from its features: P(positive) − P(negative), blended with the
+/// lexicon's score (`lexicon`) as the model says, labelled by the most probable class.
+pub fn sentiment_of(model: &Linear, f: &Features, lexicon: f64) -> Sentiment {
+    let p = model.probabilities(f);
+    let b = f64::from(model.blend);
+    let score = ((1.0 - b) * f64::from(p[2] - p[0]) + b * lexicon).clamp(-1.0, 1.0);
+    let best = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(1);
+    Sentiment {
+        score,
+        label: SENTIMENT_CLASSES[best],
+    }
+}
+
+/// The spans that weighed most for `class`: up to `n` tokens, strongest first.
+pub fn reasons(
+    doc: &Analyzed<'_>,
+    model: &Linear,
+    f: &Features,
+    class: usize,
+    n: usize,
+) -> Vec<Reason> {
+    model
+        .contributions(f, class, 0.01)
+        .into_iter()
+        .take(n)
+        .map(|(t, w)| {
+            let t = &doc.tokens[t as usize];
+            Reason {
+                text: doc.text[t.range()].to_string(),
+                start: t.start,
+                end: t.end,
+                weight: (f64::from(w) * 1000.0).round() / 1000.0,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_round_trips_and_damage_is_refused() {
+        let mut w = vec![0f32; BUCKETS * 2];
+        w[7] = 0.5;
+        w[BUCKETS] = -1.25;
+        let m = Linear::from_f32(
+            Kind::Sigmoid,
+            family::ALL,
+            0.0,
+            vec![0.1, -0.2],
+            vec![0.5, 0.4],
+            &w,
+        );
+        let bytes = m.to_bytes();
+        let back = Linear::parse("t", &bytes).expect("parses");
+        assert_eq!(back.classes, 2);
+        assert!((back.weight(3, 1) - 0.5).abs() < 1e-3);
+        assert!((back.weight((BUCKETS / 2) as u32, 0) + 1.25).abs() < 1e-3);
+        assert_eq!(back.thresholds, vec![0.5, 0.4]);
+        assert_eq!(back.families, family::ALL);
+        let mut damaged = bytes.clone();
+        damaged[100] ^= 1;
+        let e = Linear::parse("t", &damaged).unwrap_err().to_string();
+        assert!(e.contains("checksum") && e.contains("example train"), "{e}");
+        assert!(Linear::parse("t", &bytes[..50]).is_err());
+        assert!(Linear::parse("t", b"hello").is_err());
+    }
+
+    #[test]
+    fn the_shipped_models_load() {
+        assert!(check().is_ok(), "{:?}", check().err());
+    }
+
+    #[test]
+    fn urls_handles_and_brands_are_no_evidence() {
+        let a = Analyzed::new("@united great flight https://t.co/x1", Lang::En);
+        let b = Analyzed::new("@delta great flight http://bit.ly/y2", Lang::En);
+        let (mut fa, mut fb) = (Features::default(), Features::default());
+        let ctx = Context::default();
+        features(&a, 0..a.text.len(), &[], &ctx, &mut fa);
+        features(&b, 0..b.text.len(), &[], &ctx, &mut fb);
+        assert_eq!(fa.buckets, fb.buckets);
+        let c = Analyzed::new("Ondine great flight", Lang::En);
+        let d = Analyzed::new("Lumio great flight", Lang::En);
+        let (mut fc, mut fd) = (Features::default(), Features::default());
+        features(&c, 0..c.text.len(), &[0..6], &ctx, &mut fc);
+        features(&d, 0..d.text.len(), &[0..5], &ctx, &mut fd);
+        assert_eq!(fc.buckets, fd.buckets);
+    }
+}
