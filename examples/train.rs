@@ -200,6 +200,54 @@ fn train_refs(
     train(kind, classes, &owned, p, seed, mask)
 }
 
+/// The offset of the neutral class's bias (−2…2) with the best macro-F1 on `dev`, applied to `m`.
+fn neutral_offset(m: &mut Linear, dev: &[(Example, usize)]) -> (f32, f64) {
+    let gold: Vec<usize> = dev.iter().map(|(_, y)| *y).collect();
+    let base = m.bias[1];
+    let mut best = (0.0, -1.0);
+    for k in -20..=20 {
+        let offset = k as f32 / 10.0;
+        m.bias[1] = base + offset;
+        let pred: Vec<usize> = dev.iter().map(|(e, _)| argmax(&predict(m, e))).collect();
+        let f = macro_f1(&gold, &pred, 3);
+        if f > best.1 + 1e-9 {
+            best = (offset, f);
+        }
+    }
+    m.bias[1] = base + best.0;
+    best
+}
+
+/// Share of `dev` reviews whose blended score has the sign of their label.
+fn review_accuracy(m: &Linear, dev: &[(Example, bool)], blend: f64) -> f64 {
+    dev.iter()
+        .filter(|(e, pos)| {
+            let p = predict(m, e);
+            ((1.0 - blend) * f64::from(p[2] - p[0]) + blend * e.lexicon > 0.0) == *pos
+        })
+        .count() as f64
+        / dev.len().max(1) as f64
+}
+
+/// The offset of the neutral class's log-probability (−2…2) with the best macro-F1 over
+/// `(probabilities, gold class)` pairs.
+fn best_neutral_offset(scored: &[(Vec<f32>, usize)]) -> (f32, f64) {
+    let gold: Vec<usize> = scored.iter().map(|(_, y)| *y).collect();
+    let mut best = (0.0, -1.0);
+    for k in -20..=20 {
+        let offset = k as f32 / 10.0;
+        let pred: Vec<usize> = scored
+            .iter()
+            .map(|(p, _)| argmax(&[p[0].ln(), p[1].ln() + offset, p[2].ln()]))
+            .collect();
+        let f = macro_f1(&gold, &pred, 3);
+        if f > best.1 + 1e-9 {
+            best = (offset, f);
+        }
+    }
+    best
+}
+
 fn predict(m: &Linear, ex: &Example) -> Vec<f32> {
     let f = Features {
         buckets: ex.buckets.clone(),
@@ -478,7 +526,7 @@ fn english(c: &Path, out: &Path) -> Result<()> {
         SEED,
         mask,
     );
-    let m = Linear::from_f32(
+    let mut m = Linear::from_f32(
         Kind::Softmax,
         mask,
         blend.0 as f32,
@@ -500,11 +548,13 @@ fn english(c: &Path, out: &Path) -> Result<()> {
             _ => 1,
         })
         .collect();
-    let pred: Vec<usize> = dev.iter().map(|e| argmax(&predict(&m, e))).collect();
+    // the neutral class's bias: tuned on the airline development tweets
+    let tuning: Vec<(Example, usize)> = dev.into_iter().zip(gold).collect();
+    let (offset, f) = neutral_offset(&mut m, &tuning);
+    println!("  neutral bias {offset:+.1}");
     println!(
-        "  dev: airline tweets macro-F1 {:.3} ({} tweets)",
-        macro_f1(&gold, &pred, 3),
-        dev.len()
+        "  dev: airline tweets macro-F1 {f:.3} ({} tweets)",
+        tuning.len()
     );
     write(out, "sentiment-en.bin", &m)
 }
@@ -540,7 +590,11 @@ fn french(c: &Path, out: &Path) -> Result<()> {
         .ok()
         .and_then(|w| w.parse().ok())
         .unwrap_or(1.0);
-    for (t, y) in deft_rows("train")? {
+    // DEFT-2017's training and validation tweets: the only French tweets with a neutral class;
+    // their neutral bias is chosen by cross-validation over both
+    let mut tweets: Vec<usize> = Vec::new();
+    for (t, y) in deft_rows("train")?.into_iter().chain(deft_rows("val")?) {
+        tweets.push(train_set.len());
         train_set.push(r.read(&t, Lang::Fr, Target::Class(y), deft_weight));
     }
     for row in training_rows(csv(&c
@@ -553,17 +607,48 @@ fn french(c: &Path, out: &Path) -> Result<()> {
         let y = if l == "1" { 2 } else { 0 };
         train_set.push(r.read(t, Lang::Fr, Target::Class(y), 1.0));
     }
-    println!("  {} training texts (Allociné TV train, DEFT-2017 train, French Amazon books outside the evaluation fold)", train_set.len());
+    let english_weight: f32 = std::env::var("FR_EN_WEIGHT")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(0.0);
+    if english_weight > 0.0 {
+        for row in jsonl(
+            &c.join("airline_tweets_crowdflower")
+                .join("airline_sentiment.train.jsonl"),
+        )? {
+            if let Some(y) = sentiment_class(str_of(&row, "label")) {
+                train_set.push(r.read(
+                    str_of(&row, "text"),
+                    Lang::En,
+                    Target::Class(y),
+                    english_weight,
+                ));
+            }
+        }
+    }
+    println!("  {} training texts (Allociné TV train, DEFT-2017 train and validation, French Amazon books outside the evaluation fold)", train_set.len());
     let mask = families("FAMILIES", model::family::ALL);
-    let t = train(
-        Kind::Softmax,
-        3,
-        &train_set,
-        params("SENTIMENT", SENTIMENT),
-        SEED,
-        mask,
-    );
+    let sentiment = params("SENTIMENT", SENTIMENT);
+    let mut folds: Vec<(Vec<f32>, usize)> = Vec::new();
+    for k in 0..5 {
+        let held = |i: usize| tweets.binary_search(&i).is_ok_and(|j| j % 5 == k);
+        let fit: Vec<&Example> = (0..train_set.len())
+            .filter(|&i| !held(i))
+            .map(|i| &train_set[i])
+            .collect();
+        let t = train_refs(Kind::Softmax, 3, &fit, sentiment, SEED, mask);
+        let m = Linear::from_f32(Kind::Softmax, mask, 0.0, t.bias, vec![0.0; 3], &t.weights);
+        for i in (0..train_set.len()).filter(|&i| held(i)) {
+            if let Target::Class(y) = train_set[i].target {
+                folds.push((predict(&m, &train_set[i]), y));
+            }
+        }
+    }
+    let (offset, cv_f1) = best_neutral_offset(&folds);
+    println!("  neutral bias {offset:+.1}");
+    let t = train(Kind::Softmax, 3, &train_set, sentiment, SEED, mask);
     let mut m = Linear::from_f32(Kind::Softmax, mask, 0.0, t.bias, vec![0.0; 3], &t.weights);
+    m.bias[1] += offset;
     let dev: Vec<(Example, bool)> = jsonl(&allocine.join("allocine_tv_fr.dev.jsonl"))?
         .iter()
         .map(|row| {
@@ -574,32 +659,16 @@ fn french(c: &Path, out: &Path) -> Result<()> {
         })
         .collect();
     // the share of the lexicon in the score: chosen on the Allociné development reviews
-    let accuracy = |b: f64| {
-        dev.iter()
-            .filter(|(e, pos)| {
-                let p = predict(&m, e);
-                ((1.0 - b) * f64::from(p[2] - p[0]) + b * e.lexicon > 0.0) == *pos
-            })
-            .count() as f64
-            / dev.len() as f64
-    };
     let (blend, acc) = (0..=10)
         .map(|k| k as f64 / 10.0)
-        .map(|b| (b, accuracy(b)))
+        .map(|b| (b, review_accuracy(&m, &dev, b)))
         .fold((0.0, 0.0), |best, x| if x.1 > best.1 { x } else { best });
     m.blend = blend as f32;
     println!("  lexicon share {blend:.1}");
-    let val = deft_rows("val")?;
-    let gold: Vec<usize> = val.iter().map(|(_, y)| *y).collect();
-    let pred: Vec<usize> = val
-        .iter()
-        .map(|(t, _)| argmax(&predict(&m, &r.read(t, Lang::Fr, Target::Class(1), 1.0))))
-        .collect();
     println!(
-        "  dev: Allociné TV accuracy {acc:.3} ({} reviews); DEFT-2017 validation macro-F1 {:.3} ({} tweets)",
+        "  dev: Allociné TV accuracy {acc:.3} ({} reviews); DEFT-2017 training and validation tweets, 5-fold cross-validated macro-F1 {cv_f1:.3} ({} tweets)",
         dev.len(),
-        macro_f1(&gold, &pred, 3),
-        val.len()
+        folds.len()
     );
     write(out, "sentiment-fr.bin", &m)
 }
@@ -692,6 +761,7 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
     // negatives counted three times so that suggestions are a quarter, as in training
     let mut trial = Vec::new();
     let mut trial_sets = Vec::new();
+    let mut trial_texts = Vec::new();
     for (dir, file) in [
         ("subtaskA", "SubtaskA_Trial_Test_Labeled.csv"),
         ("subtaskB", "SubtaskB_Trial_Test_Labeled.csv"),
@@ -700,6 +770,7 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
             if row.len() < 3 || !(row[2] == "0" || row[2] == "1") {
                 continue;
             }
+            trial_texts.push(row[1].clone());
             trial.push(r.read(
                 &row[1],
                 Lang::En,
@@ -728,6 +799,21 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
     );
     let (tc, fc) = best_threshold(&tune, |e| predict(&m, e)[0], |e| e.request, 0, 1.0);
     let (tw, fw) = best_threshold(&trial, |e| predict(&m, e)[1], |_| false, 1, 3.0);
+    if let Ok(path) = std::env::var("DUMP") {
+        let mut out = String::new();
+        for (e, t) in trial.iter().zip(&trial_texts) {
+            if let Target::Flags([_, Some(y)]) = e.target {
+                out.push_str(&format!(
+                    "{}\t{:.2}\t{}\t{}\n",
+                    y as u8,
+                    predict(&m, e)[1],
+                    e.wish as u8,
+                    t
+                ));
+            }
+        }
+        std::fs::write(path, out)?;
+    }
     if std::env::var("DEBUG").is_ok() {
         for (name, set) in [
             ("A", &trial[..trial_sets[0]]),
