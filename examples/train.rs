@@ -36,6 +36,8 @@ struct Example {
     request: bool,
     /// The cues saw a wish.
     wish: bool,
+    /// The cues alone found a complaint, a wish.
+    cues: [bool; 2],
 }
 
 #[derive(Clone, Copy)]
@@ -75,6 +77,10 @@ impl Reader {
                 .expectations
                 .iter()
                 .any(|e| e.kind == ExpectationKind::Wish),
+            cues: [
+                r.context.decided(ExpectationKind::Complaint),
+                r.context.decided(ExpectationKind::Wish),
+            ],
         }
     }
 }
@@ -195,27 +201,10 @@ fn train_refs(
             weight: e.weight,
             request: e.request,
             wish: e.wish,
+            cues: e.cues,
         })
         .collect();
     train(kind, classes, &owned, p, seed, mask)
-}
-
-/// The offset of the neutral class's bias (−2…2) with the best macro-F1 on `dev`, applied to `m`.
-fn neutral_offset(m: &mut Linear, dev: &[(Example, usize)]) -> (f32, f64) {
-    let gold: Vec<usize> = dev.iter().map(|(_, y)| *y).collect();
-    let base = m.bias[1];
-    let mut best = (0.0, -1.0);
-    for k in -20..=20 {
-        let offset = k as f32 / 10.0;
-        m.bias[1] = base + offset;
-        let pred: Vec<usize> = dev.iter().map(|(e, _)| argmax(&predict(m, e))).collect();
-        let f = macro_f1(&gold, &pred, 3);
-        if f > best.1 + 1e-9 {
-            best = (offset, f);
-        }
-    }
-    m.bias[1] = base + best.0;
-    best
 }
 
 /// Share of `dev` reviews whose blended score has the sign of their label.
@@ -229,7 +218,7 @@ fn review_accuracy(m: &Linear, dev: &[(Example, bool)], blend: f64) -> f64 {
         / dev.len().max(1) as f64
 }
 
-/// The offset of the neutral class's log-probability (−2…2) with the best macro-F1 over
+/// The offset of the neutral class's bias (−2…2) with the best macro-F1 over
 /// `(probabilities, gold class)` pairs.
 fn best_neutral_offset(scored: &[(Vec<f32>, usize)]) -> (f32, f64) {
     let gold: Vec<usize> = scored.iter().map(|(_, y)| *y).collect();
@@ -246,6 +235,12 @@ fn best_neutral_offset(scored: &[(Vec<f32>, usize)]) -> (f32, f64) {
         }
     }
     best
+}
+
+fn argmax(p: &[f32]) -> usize {
+    (0..p.len())
+        .max_by(|&a, &b| p[a].total_cmp(&p[b]))
+        .unwrap_or(0)
 }
 
 fn predict(m: &Linear, ex: &Example) -> Vec<f32> {
@@ -288,12 +283,6 @@ fn macro_f1(gold: &[usize], pred: &[usize], classes: usize) -> f64 {
         })
         .sum::<f64>()
         / classes as f64
-}
-
-fn argmax(p: &[f32]) -> usize {
-    (0..p.len())
-        .max_by(|&a, &b| p[a].total_cmp(&p[b]))
-        .unwrap_or(0)
 }
 
 // ---- corpora ----
@@ -490,6 +479,7 @@ fn english(c: &Path, out: &Path) -> Result<()> {
         0.0,
         first.bias,
         vec![0.0; 3],
+        vec![0.0; 3],
         &first.weights,
     );
     let held_out: Vec<(f64, f64, f64)> = (0..train_set.len())
@@ -532,6 +522,7 @@ fn english(c: &Path, out: &Path) -> Result<()> {
         blend.0 as f32,
         t.bias,
         vec![0.0; 3],
+        vec![0.0; 3],
         &t.weights,
     );
     let dev: Vec<Example> = jsonl(&airline.join("airline_sentiment.dev.jsonl"))?
@@ -549,12 +540,17 @@ fn english(c: &Path, out: &Path) -> Result<()> {
         })
         .collect();
     // the neutral class's bias: tuned on the airline development tweets
-    let tuning: Vec<(Example, usize)> = dev.into_iter().zip(gold).collect();
-    let (offset, f) = neutral_offset(&mut m, &tuning);
+    let scored: Vec<(Vec<f32>, usize)> = dev
+        .iter()
+        .zip(&gold)
+        .map(|(e, &y)| (predict(&m, e), y))
+        .collect();
+    let (offset, f) = best_neutral_offset(&scored);
+    m.bias[1] += offset;
     println!("  neutral bias {offset:+.1}");
     println!(
         "  dev: airline tweets macro-F1 {f:.3} ({} tweets)",
-        tuning.len()
+        scored.len()
     );
     write(out, "sentiment-en.bin", &m)
 }
@@ -637,18 +633,31 @@ fn french(c: &Path, out: &Path) -> Result<()> {
             .map(|i| &train_set[i])
             .collect();
         let t = train_refs(Kind::Softmax, 3, &fit, sentiment, SEED, mask);
-        let m = Linear::from_f32(Kind::Softmax, mask, 0.0, t.bias, vec![0.0; 3], &t.weights);
+        let m = Linear::from_f32(
+            Kind::Softmax,
+            mask,
+            0.0,
+            t.bias,
+            vec![0.0; 3],
+            vec![0.0; 3],
+            &t.weights,
+        );
         for i in (0..train_set.len()).filter(|&i| held(i)) {
             if let Target::Class(y) = train_set[i].target {
                 folds.push((predict(&m, &train_set[i]), y));
             }
         }
     }
-    let (offset, cv_f1) = best_neutral_offset(&folds);
-    println!("  neutral bias {offset:+.1}");
     let t = train(Kind::Softmax, 3, &train_set, sentiment, SEED, mask);
-    let mut m = Linear::from_f32(Kind::Softmax, mask, 0.0, t.bias, vec![0.0; 3], &t.weights);
-    m.bias[1] += offset;
+    let mut m = Linear::from_f32(
+        Kind::Softmax,
+        mask,
+        0.0,
+        t.bias,
+        vec![0.0; 3],
+        vec![0.0; 3],
+        &t.weights,
+    );
     let dev: Vec<(Example, bool)> = jsonl(&allocine.join("allocine_tv_fr.dev.jsonl"))?
         .iter()
         .map(|row| {
@@ -658,13 +667,20 @@ fn french(c: &Path, out: &Path) -> Result<()> {
             )
         })
         .collect();
-    // the share of the lexicon in the score: chosen on the Allociné development reviews
-    let (blend, acc) = (0..=10)
+    // the neutral class's bias: chosen on the cross-validated tweets (the reviews that teach the
+    // model have no neutral class); the lexicon's share of the score on the development reviews
+    let (offset, cv_f1) = best_neutral_offset(&folds);
+    m.bias[1] += offset;
+    let (blend, _) = (0..=10)
         .map(|k| k as f64 / 10.0)
         .map(|b| (b, review_accuracy(&m, &dev, b)))
-        .fold((0.0, 0.0), |best, x| if x.1 > best.1 { x } else { best });
+        .fold(
+            (0.0, -1.0),
+            |best, x| if x.1 > best.1 + 1e-9 { x } else { best },
+        );
     m.blend = blend as f32;
-    println!("  lexicon share {blend:.1}");
+    println!("  neutral bias {offset:+.1}; lexicon share {blend:.1}");
+    let acc = review_accuracy(&m, &dev, blend);
     println!(
         "  dev: Allociné TV accuracy {acc:.3} ({} reviews); DEFT-2017 training and validation tweets, 5-fold cross-validated macro-F1 {cv_f1:.3} ({} tweets)",
         dev.len(),
@@ -721,6 +737,10 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
     }
     // airline tweets: negative ones with a complaint reason are complaints, positive and
     // neutral ones are not (half weight: one domain)
+    let airline_weight: f32 = std::env::var("AIRLINE_WEIGHT")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(0.5);
     for row in jsonl(
         &c.join("airline_tweets_crowdflower")
             .join("airline_sentiment.train.jsonl"),
@@ -736,7 +756,7 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
             str_of(&row, "text"),
             Lang::En,
             Target::Flags([Some(y), None]),
-            0.5,
+            airline_weight,
         ));
     }
     // wishes: the suggestion-mining training sentences
@@ -760,8 +780,6 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
     // the wish threshold is chosen on the task's trial sets (forum and hotel reviews), their
     // negatives counted three times so that suggestions are a quarter, as in training
     let mut trial = Vec::new();
-    let mut trial_sets = Vec::new();
-    let mut trial_texts = Vec::new();
     for (dir, file) in [
         ("subtaskA", "SubtaskA_Trial_Test_Labeled.csv"),
         ("subtaskB", "SubtaskB_Trial_Test_Labeled.csv"),
@@ -770,7 +788,6 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
             if row.len() < 3 || !(row[2] == "0" || row[2] == "1") {
                 continue;
             }
-            trial_texts.push(row[1].clone());
             trial.push(r.read(
                 &row[1],
                 Lang::En,
@@ -778,7 +795,6 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
                 1.0,
             ));
         }
-        trial_sets.push(trial.len());
     }
     let mask = families("EXPECTATION_FAMILIES", model::family::NO_CHARS);
     let first = train(
@@ -795,40 +811,12 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
         0.0,
         first.bias,
         vec![0.5; 2],
+        vec![0.5; 2],
         &first.weights,
     );
-    let (tc, fc) = best_threshold(&tune, |e| predict(&m, e)[0], |e| e.request, 0, 1.0);
-    let (tw, fw) = best_threshold(&trial, |e| predict(&m, e)[1], |_| false, 1, 3.0);
-    if let Ok(path) = std::env::var("DUMP") {
-        let mut out = String::new();
-        for (e, t) in trial.iter().zip(&trial_texts) {
-            if let Target::Flags([_, Some(y)]) = e.target {
-                out.push_str(&format!(
-                    "{}\t{:.2}\t{}\t{}\n",
-                    y as u8,
-                    predict(&m, e)[1],
-                    e.wish as u8,
-                    t
-                ));
-            }
-        }
-        std::fs::write(path, out)?;
-    }
-    if std::env::var("DEBUG").is_ok() {
-        for (name, set) in [
-            ("A", &trial[..trial_sets[0]]),
-            ("B", &trial[trial_sets[0]..]),
-        ] {
-            for w in [1.0, 3.0, 9.0] {
-                let (t, f) = best_threshold(set, |e| predict(&m, e)[1], |_| false, 1, w);
-                let (_, fr) = best_threshold(set, |_| 0.0, |e| e.wish, 1, w);
-                println!(
-                    "  trial {name} negatives x{w}: best F1 {f:.3} at {t:.2}; cues alone {fr:.3}"
-                );
-            }
-        }
-    }
-    println!("  dev: complaint (or request) F1 {fc:.3} at threshold {tc:.2} on the kept-apart complaints; wish F1 {fw:.3} at threshold {tw:.2} on the trial sets (negatives ×3)");
+    let (tc, ac, fc) = best_thresholds(&tune, |e| predict(&m, e)[0], |e| e.request, 0, 1.0);
+    let (tw, aw, fw) = best_thresholds(&trial, |e| predict(&m, e)[1], |_| false, 1, 3.0);
+    println!("  dev: complaint (or request) F1 {fc:.3} at thresholds {tc:.2} with a cue, {ac:.2} without, on the kept-apart complaints; wish F1 {fw:.3} at thresholds {tw:.2} and {aw:.2} on the trial sets (negatives ×3)");
     // the final model learns from every training text, thresholds as chosen
     fit.extend(tune);
     let t = train(
@@ -839,42 +827,59 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
         SEED,
         mask,
     );
-    let m = Linear::from_f32(Kind::Sigmoid, mask, 0.0, t.bias, vec![tc, tw], &t.weights);
+    let m = Linear::from_f32(
+        Kind::Sigmoid,
+        mask,
+        0.0,
+        t.bias,
+        vec![tc, tw],
+        vec![ac, aw],
+        &t.weights,
+    );
     write(out, "expectation.bin", &m)
 }
 
-/// The threshold in 0.05…0.95 with the best F1 of `class` on `set`; `also` counts as positive
-/// whatever the model says; negatives weigh `negative_weight`.
-fn best_threshold(
+/// The thresholds in 0.05…0.95 with the best F1 of `class` on `set`: one where the cues saw
+/// something of that class, one (as high or higher, or never) where they did not. `also` counts
+/// as positive whatever the model says; negatives weigh `negative_weight`.
+fn best_thresholds(
     set: &[Example],
     prob: impl Fn(&Example) -> f32,
     also: impl Fn(&Example) -> bool,
     class: usize,
     negative_weight: f64,
-) -> (f32, f64) {
-    let scored: Vec<(f32, bool, bool)> = set
+) -> (f32, f32, f64) {
+    let scored: Vec<(f32, bool, bool, bool)> = set
         .iter()
         .filter_map(|e| match e.target {
-            Target::Flags(f) => f[class].map(|y| (prob(e), also(e), y)),
+            Target::Flags(f) => f[class].map(|y| (prob(e), e.cues[class], also(e), y)),
             Target::Class(_) => None,
         })
         .collect();
-    let mut best = (0.5, 0.0);
+    let mut best = (0.5, 0.5, 0.0);
     for step in 1..20 {
         let t = step as f32 * 0.05;
-        let (mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0);
-        for &(p, also, y) in &scored {
-            let yes = p >= t || also;
-            match (yes, y) {
-                (true, true) => tp += 1.0,
-                (true, false) => fp += negative_weight,
-                (false, true) => fn_ += 1.0,
-                _ => {}
+        for alone_step in step..=20 {
+            // 20: never without a cue
+            let alone = if alone_step == 20 {
+                1.01
+            } else {
+                alone_step as f32 * 0.05
+            };
+            let (mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0);
+            for &(p, cue, also, y) in &scored {
+                let yes = also || p >= if cue { t } else { alone };
+                match (yes, y) {
+                    (true, true) => tp += 1.0,
+                    (true, false) => fp += negative_weight,
+                    (false, true) => fn_ += 1.0,
+                    _ => {}
+                }
             }
-        }
-        let f = f1(tp, fp, fn_);
-        if f > best.1 {
-            best = (t, f);
+            let f = f1(tp, fp, fn_);
+            if f > best.2 + 1e-9 {
+                best = (t, alone, f);
+            }
         }
     }
     best

@@ -23,7 +23,11 @@ fn labelled_fixtures() {
     let a = analyzer();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/analysis/labelled.jsonl");
     let data = std::fs::read_to_string(path).expect("fixtures");
+    // expectations must all be right; sentiment comes from a trained model, judged on the
+    // share it gets right (the misses are listed)
     let mut failures = Vec::new();
+    let mut misses = Vec::new();
+    let mut labelled = 0usize;
     for line in data.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line).expect("fixture line");
         let text = v["text"].as_str().expect("text");
@@ -42,14 +46,30 @@ fn labelled_fixtures() {
         for e in &an.expectations {
             assert_eq!(&text[e.start..e.end], e.cue, "cue offsets in {text:?}");
         }
-        if label.is_some_and(|l| l != an.sentiment.label) || found != expected {
+        if found != expected {
             failures.push(format!(
-                "{text:?}: sentiment {:?} ({:.2}), want {label:?}; expectations {found:?}, want {expected:?}",
-                an.sentiment.label, an.sentiment.score
+                "{text:?}: expectations {found:?}, want {expected:?}"
             ));
+        }
+        if let Some(l) = label {
+            labelled += 1;
+            if l != an.sentiment.label {
+                misses.push(format!(
+                    "{text:?}: sentiment {:?} ({:.2}), want {l:?}",
+                    an.sentiment.label, an.sentiment.score
+                ));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let right = 1.0 - misses.len() as f64 / labelled.max(1) as f64;
+    eprintln!("sentiment fixtures: {:.0} % right", right * 100.0);
+    assert!(
+        right >= 0.9,
+        "sentiment right for {:.0} % of the fixtures, under 90 %:\n{}",
+        right * 100.0,
+        misses.join("\n")
+    );
 }
 
 fn corpora() -> Option<PathBuf> {

@@ -101,7 +101,8 @@ impl Analyzer {
             class_of(sentiment.label),
             REASONS,
         );
-        let expectations = decide_expectations(doc, read.expectations, &features);
+        let expectations = decide_expectations(doc, read.expectations, &read.context, &features);
+        let (sentiment, because) = consistent(doc, sentiment, because, &expectations);
         let mut sentence_features = model::Features::default();
         for m in &mut mentions {
             let range = match doc.sentence_of(m.start) {
@@ -132,6 +133,67 @@ impl Analyzer {
             topics,
         }
     }
+}
+
+/// The text speaks to an account: it holds an `@handle`.
+fn addressed(doc: &Analyzed<'_>) -> bool {
+    doc.tokens.iter().any(|t| t.kind == text::TokenKind::Handle)
+}
+
+/// Up to this many sentences a text is a post: judged as a whole.
+const SHORT_TEXT_SENTENCES: usize = 4;
+/// The score of a post turned negative by its complaint (by sarcasm: at least this far below 0).
+const TURNED: f64 = 0.3;
+/// Hashtags that say the praise before them is not meant.
+const SARCASM_TAGS: &[&str] = &["#not", "#sarcasm", "#sarcasme", "#ironie", "#irony"];
+
+/// A post that voices a complaint is not positive nor neutral: a complaint is a breach of
+/// expectation, and praise around it ("génial, encore en panne", "merci @free" after an outage)
+/// is sarcasm; so is praise followed by `#not`. The complaint or the marker then says why.
+fn consistent(
+    doc: &Analyzed<'_>,
+    sentiment: Sentiment,
+    because: Vec<Reason>,
+    expectations: &[Expectation],
+) -> (Sentiment, Vec<Reason>) {
+    if sentiment.label == Label::Negative || doc.sentences.len() > SHORT_TEXT_SENTENCES {
+        return (sentiment, because);
+    }
+    let marker = doc
+        .tokens
+        .iter()
+        .find(|t| SARCASM_TAGS.contains(&t.folded.as_str()))
+        .map(|t| (t.start..t.end, false));
+    let complaint = expectations
+        .iter()
+        .find(|e| e.kind == ExpectationKind::Complaint)
+        .map(|e| (e.start..e.end, true));
+    let Some((r, by_complaint)) = complaint.or(marker) else {
+        return (sentiment, because);
+    };
+    // sarcasm mirrors the praise; a complaint among praise makes the post mildly negative
+    let score = if by_complaint {
+        -TURNED
+    } else {
+        -sentiment.score.abs().max(TURNED)
+    };
+    let turned = Sentiment {
+        score,
+        label: Label::Negative,
+    };
+    let mut reasons = vec![Reason {
+        text: doc.text[r.clone()].to_string(),
+        start: r.start,
+        end: r.end,
+        weight: 1.0,
+    }];
+    reasons.extend(
+        because
+            .into_iter()
+            .filter(|b| b.start != r.start)
+            .take(REASONS - 1),
+    );
+    (turned, reasons)
 }
 
 /// How many spans explain a judgement.
@@ -207,18 +269,48 @@ fn mention_sentiment(
     model::sentiment_of(model::sentiment_model(doc.lang), features, lexicon)
 }
 
-/// The expectations of a text: requests as the cues say; complaints and wishes as the trained
-/// model says, with the cues among its evidence. Each says why.
+/// The expectations of a text: requests as the cues say; in English, complaints and wishes as
+/// the trained model says, with the cues among its evidence: it confirms or overrules what the
+/// cues found, and needs more certainty where they found nothing; in French, as the cues say
+/// (the model learnt from English texts). Each says why.
 fn decide_expectations(
     doc: &Analyzed<'_>,
     cues: Vec<Expectation>,
+    context: &model::Context,
     features: &model::Features,
 ) -> Vec<Expectation> {
+    let cue_reason = |e: &Expectation| {
+        vec![Reason {
+            text: e.cue.clone(),
+            start: e.start,
+            end: e.end,
+            weight: 1.0,
+        }]
+    };
+    if doc.lang == Lang::Fr {
+        // the model learnt from English texts only: in French the cues decide
+        return cues
+            .into_iter()
+            .map(|e| Expectation {
+                because: cue_reason(&e),
+                ..e
+            })
+            .collect();
+    }
     let m = &model::models().expectation;
     let p = m.probabilities(features);
     let mut out: Vec<Expectation> = Vec::with_capacity(cues.len());
     for (class, kind) in model::EXPECTATION_CLASSES.iter().enumerate() {
-        if p[class] < m.thresholds[class] {
+        let threshold = if context.decided(*kind) {
+            m.thresholds[class]
+        } else if *kind == ExpectationKind::Complaint && !addressed(doc) {
+            // without a cue, a complaint is one only when told to an account, as in the
+            // complaints the model learnt from: a sad or angry post is not one by itself
+            continue;
+        } else {
+            m.alone[class]
+        };
+        if p[class] < threshold {
             continue;
         }
         let because = model::reasons(doc, m, features, class, REASONS);

@@ -7,7 +7,9 @@
 //! - `sentiment-en.bin` and `sentiment-fr.bin`: negative / neutral / positive (softmax); the score
 //!   in [-1, 1] is P(positive) − P(negative);
 //! - `expectation.bin`: complaint and wish, each its own probability (sigmoid) and its own
-//!   threshold, tuned on development data and stored with the weights. Requests ("call me back",
+//!   thresholds, tuned on development data and stored with the weights: one where the cues found
+//!   that kind (the model confirms or overrules them), a higher one where they did not (the model
+//!   alone). The model learnt from English only: in French the cues decide. Requests ("call me back",
 //!   "still waiting for an answer") have no labelled corpus: the cues decide them.
 //!
 //! `cargo run --release --example train` rebuilds every file from `../shared/corpora` (training
@@ -25,8 +27,8 @@
 //! one airline is hated.
 //!
 //! **File format** (little-endian): magic `VIGIEMDL`, format version, feature-scheme version,
-//! kind (0 softmax, 1 sigmoid), classes, buckets, weight scale, one bias and one threshold per
-//! class (f32), the weights (i16, bucket-major), and the xxh3-64 of everything before it.
+//! kind (0 softmax, 1 sigmoid), classes, buckets, feature families, lexicon share, weight scale,
+//! per class a bias and two thresholds (f32), the weights (i16, bucket-major), and the xxh3-64 of everything before it.
 
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -43,7 +45,7 @@ const MAGIC: &[u8; 8] = b"VIGIEMDL";
 /// The layout of the file.
 const FORMAT: u32 = 1;
 /// The way [`features`] reads a text: a model trained under another scheme is refused.
-pub const FEATURE_SCHEME: u32 = 1;
+pub const FEATURE_SCHEME: u32 = 2;
 
 /// How a model turns its scores into probabilities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,8 +69,10 @@ pub struct Linear {
     pub kind: Kind,
     pub classes: usize,
     pub bias: Vec<f32>,
-    /// Decision threshold per class (sigmoid models).
+    /// Decision threshold per class (sigmoid models) where the cues saw something of that class.
     pub thresholds: Vec<f32>,
+    /// Decision threshold per class where no cue of that class fired: the model alone.
+    pub alone: Vec<f32>,
     /// The feature families it reads (see [`family`]).
     pub families: u32,
     /// Sentiment models: the share of the lexicon's score in the model's score.
@@ -85,6 +89,7 @@ impl Linear {
         blend: f32,
         bias: Vec<f32>,
         thresholds: Vec<f32>,
+        alone: Vec<f32>,
         weights: &[f32],
     ) -> Self {
         let classes = bias.len();
@@ -96,6 +101,7 @@ impl Linear {
             classes,
             bias,
             thresholds,
+            alone,
             families,
             blend,
             scale,
@@ -125,7 +131,7 @@ impl Linear {
         }
         b.extend_from_slice(&self.blend.to_le_bytes());
         b.extend_from_slice(&self.scale.to_le_bytes());
-        for v in self.bias.iter().chain(&self.thresholds) {
+        for v in self.bias.iter().chain(&self.thresholds).chain(&self.alone) {
             b.extend_from_slice(&v.to_le_bytes());
         }
         for w in &self.weights {
@@ -184,6 +190,7 @@ impl Linear {
         };
         let bias = floats(classes);
         let thresholds = floats(classes);
+        let alone = floats(classes);
         let expected = at + BUCKETS * classes * 2;
         if body.len() != expected {
             return Err(bad(format!(
@@ -201,6 +208,7 @@ impl Linear {
             classes,
             bias,
             thresholds,
+            alone,
             families,
             blend,
             scale,
@@ -415,6 +423,7 @@ mod seed {
     pub const GLOBAL: u64 = 6;
     pub const LAST: u64 = 7;
     pub const FIRST: u64 = 8;
+    pub const NEGATED_CHARS: u64 = 9;
 }
 
 /// What else than its words the models know of a range.
@@ -436,6 +445,16 @@ fn cue_slot(kind: ExpectationKind) -> usize {
 }
 
 impl Context {
+    /// The cues' evidence for `kind`.
+    pub fn cue(&self, kind: ExpectationKind) -> f32 {
+        self.cues[cue_slot(kind)].0
+    }
+
+    /// The cues alone found `kind`.
+    pub fn decided(&self, kind: ExpectationKind) -> bool {
+        self.cues[cue_slot(kind)].1
+    }
+
     pub fn add_cue(&mut self, kind: ExpectationKind, weight: f32, decided: bool) {
         let slot = &mut self.cues[cue_slot(kind)];
         slot.0 += weight;
@@ -625,6 +644,12 @@ pub fn features(
             caps += 1;
         }
         let h = xxh3_64_with_seed(word.as_bytes(), seed::WORD);
+        // a negated word's spelling is evidence of its own too: "pas terrible" is not "terrible"
+        let char_seed = if negation > 0 {
+            seed::NEGATED_CHARS
+        } else {
+            seed::CHARS
+        };
         if negation > 0 {
             out.push(
                 family::WORDS,
@@ -663,7 +688,7 @@ pub fn features(
                 for s in 0..=chars - n {
                     out.push(
                         family::CHARS,
-                        xxh3_64_with_seed(&buf.as_bytes()[b[s]..b[s + n]], seed::CHARS),
+                        xxh3_64_with_seed(&buf.as_bytes()[b[s]..b[s + n]], char_seed),
                         0.5,
                         ti,
                     );
@@ -778,13 +803,13 @@ pub fn sentiment_model(lang: Lang) -> &'static Linear {
     }
 }
 
-/// The sentiment of a range from its features: P(positive) − P(negative), blended with the
-/// lexicon's score (`lexicon`) as the model says, labelled by the most probable class.
+/// The sentiment of a range from its features: labelled by the most probable class, scored
+/// P(positive) − P(negative) blended with the lexicon's score (`lexicon`) as the model says.
 pub fn sentiment_of(model: &Linear, f: &Features, lexicon: f64) -> Sentiment {
     let p = model.probabilities(f);
     let b = f64::from(model.blend);
     let score = ((1.0 - b) * f64::from(p[2] - p[0]) + b * lexicon).clamp(-1.0, 1.0);
-    let best = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(1);
+    let best = (0..3).max_by(|&x, &y| p[x].total_cmp(&p[y])).unwrap_or(1);
     Sentiment {
         score,
         label: SENTIMENT_CLASSES[best],
@@ -830,6 +855,7 @@ mod tests {
             0.0,
             vec![0.1, -0.2],
             vec![0.5, 0.4],
+            vec![0.9, 0.8],
             &w,
         );
         let bytes = m.to_bytes();
@@ -838,6 +864,7 @@ mod tests {
         assert!((back.weight(3, 1) - 0.5).abs() < 1e-3);
         assert!((back.weight((BUCKETS / 2) as u32, 0) + 1.25).abs() < 1e-3);
         assert_eq!(back.thresholds, vec![0.5, 0.4]);
+        assert_eq!(back.alone, vec![0.9, 0.8]);
         assert_eq!(back.families, family::ALL);
         let mut damaged = bytes.clone();
         damaged[100] ^= 1;

@@ -62,10 +62,14 @@ pub fn analyze(g: &Global, a: AnalyzeArgs) -> Result<ExitCode, Failure> {
                 .and_then(|l| l.as_str())
                 .and_then(crate::analyze::lang::Lang::from_code);
             let (an, _) = analyzer.analyze(t, hint);
+            let mut sentiment = serde_json::to_value(an.sentiment).unwrap_or_default();
+            if let Some(o) = sentiment.as_object_mut() {
+                o.insert("because".into(), json!(an.because));
+            }
             Ok(json!({
                 "id": id,
                 "lang": an.lang.code(),
-                "sentiment": an.sentiment,
+                "sentiment": sentiment,
                 "mentions": an.mentions,
                 "expectations": an.expectations,
             }))
