@@ -181,18 +181,14 @@ fn consistent(
         score,
         label: Label::Negative,
     };
-    let mut reasons = vec![Reason {
+    // what spoke for the praise does not explain the label it turned into
+    drop(because);
+    let reasons = vec![Reason {
         text: doc.text[r.clone()].to_string(),
         start: r.start,
         end: r.end,
         weight: 1.0,
     }];
-    reasons.extend(
-        because
-            .into_iter()
-            .filter(|b| b.start != r.start)
-            .take(REASONS - 1),
-    );
     (turned, reasons)
 }
 
