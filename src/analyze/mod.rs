@@ -267,8 +267,8 @@ fn mention_sentiment(
 
 /// The expectations of a text: requests as the cues say; in English, complaints and wishes as
 /// the trained model says, with the cues among its evidence: it confirms or overrules what the
-/// cues found, and needs more certainty where they found nothing; in French, as the cues say
-/// (the model learnt from English texts). Each says why.
+/// cues found, and needs more certainty where they found nothing; in French and in long texts
+/// (articles, pages), as the cues say (the model learnt from English posts). Each says why.
 fn decide_expectations(
     doc: &Analyzed<'_>,
     cues: Vec<Expectation>,
@@ -283,8 +283,9 @@ fn decide_expectations(
             weight: 1.0,
         }]
     };
-    if doc.lang == Lang::Fr {
-        // the model learnt from English texts only: in French the cues decide
+    if doc.lang == Lang::Fr || doc.sentences.len() > SHORT_TEXT_SENTENCES {
+        // the model learnt from English posts only: in French, and in a long text whose cues
+        // are judged with the sentences around them, the cues decide
         return cues
             .into_iter()
             .map(|e| Expectation {

@@ -242,7 +242,16 @@ impl Linear {
     /// What each token contributed to `class` (against the other classes of a softmax model):
     /// `(token index, contribution)`, strongest first, contributions under `min` left out.
     pub fn contributions(&self, f: &Features, class: usize, min: f32) -> Vec<(u32, f32)> {
-        let mut by_token: Vec<(u32, f32)> = Vec::new();
+        let (lo, hi) = f
+            .tokens
+            .iter()
+            .filter(|&&t| t != NO_TOKEN)
+            .fold((u32::MAX, 0), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+        if lo > hi {
+            return Vec::new();
+        }
+        // one slot per token of the range: a long text has thousands of features
+        let mut by_token = vec![0f32; (hi - lo + 1) as usize];
         for (h, v, t) in f.iter(self.families) {
             if t == NO_TOKEN {
                 continue;
@@ -258,14 +267,16 @@ impl Linear {
                     self.weight(h, class) - others
                 }
             };
-            match by_token.iter_mut().find(|(tt, _)| *tt == t) {
-                Some((_, c)) => *c += w * v,
-                None => by_token.push((t, w * v)),
-            }
+            by_token[(t - lo) as usize] += w * v;
         }
-        by_token.retain(|(_, c)| *c >= min);
-        by_token.sort_by(|a, b| b.1.total_cmp(&a.1));
-        by_token
+        let mut out: Vec<(u32, f32)> = by_token
+            .into_iter()
+            .enumerate()
+            .filter(|(_, c)| *c >= min)
+            .map(|(i, c)| (lo + i as u32, c))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        out
     }
 }
 
