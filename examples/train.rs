@@ -460,7 +460,7 @@ fn english(c: &Path, out: &Path) -> Result<()> {
     // the share of the lexicon in the score: chosen on a quarter of the VADER ratings, kept
     // apart from a first fit
     let mask = families("FAMILIES", model::family::ALL);
-    let held = |i: usize| i >= n_airline && (i - n_airline) % 4 == 0;
+    let held = |i: usize| i >= n_airline && (i - n_airline).is_multiple_of(4);
     let fit: Vec<&Example> = (0..train_set.len())
         .filter(|&i| !held(i))
         .map(|i| &train_set[i])

@@ -902,8 +902,11 @@ mod tests {
         let c = Analyzed::new("Ondine great flight", Lang::En);
         let d = Analyzed::new("Lumio great flight", Lang::En);
         let (mut fc, mut fd) = (Features::default(), Features::default());
-        features(&c, 0..c.text.len(), &[0..6], &ctx, &mut fc);
-        features(&d, 0..d.text.len(), &[0..5], &ctx, &mut fd);
+        // the brand spans, as the mention matcher gives them
+        let ondine: Vec<Range<usize>> = std::iter::once(0..6).collect();
+        let lumio: Vec<Range<usize>> = std::iter::once(0..5).collect();
+        features(&c, 0..c.text.len(), &ondine, &ctx, &mut fc);
+        features(&d, 0..d.text.len(), &lumio, &ctx, &mut fd);
         assert_eq!(fc.buckets, fd.buckets);
     }
 }
