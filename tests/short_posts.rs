@@ -66,13 +66,14 @@ fn sarcasm_does_not_read_as_praise() {
     for text in [
         "génial, encore en panne",
         "Great flight, thanks @united #not",
+        "#FreeEnPanne encore une fois, merci @free",
     ] {
         let an = analyze(&a, text);
         assert_eq!(an.sentiment.label, Label::Negative, "{text:?}: {an:?}");
         // the reason given is the complaint or the marker, not the praise
         let reason = &an.because[0];
         assert!(
-            ["en panne", "#not"].contains(&reason.text.as_str()),
+            ["en panne", "#not", "EnPanne"].contains(&reason.text.as_str()),
             "{text:?}: {:?}",
             an.because
         );

@@ -23,8 +23,9 @@ use std::ops::Range;
 use std::sync::LazyLock;
 
 use crate::analyze::cue::{Match, Patterns};
+use crate::analyze::mention::camel_parts;
 use crate::analyze::sentiment;
-use crate::analyze::text::{Analyzed, Token, TokenKind};
+use crate::analyze::text::{fold, Analyzed, Token, TokenKind};
 use crate::doc::{Expectation, ExpectationKind};
 
 const CUES: &str = include_str!("lexicon/expectation_cues.tsv");
@@ -98,13 +99,14 @@ pub fn find_expectations(doc: &Analyzed<'_>) -> Vec<Expectation> {
 /// [`find_expectations`], and the evidence of the cues kept for each kind (request, complaint,
 /// wish), which the trained model reads.
 pub fn find_with_evidence(doc: &Analyzed<'_>) -> (Vec<Expectation>, [f32; 3]) {
-    let tokens = &doc.tokens;
+    let expanded = with_hashtag_words(&doc.tokens, doc.text);
+    let tokens: &[Token] = expanded.as_deref().unwrap_or(&doc.tokens);
     let mut evidence_of = [0f32; 3];
     if tokens.is_empty() {
         return (Vec::new(), evidence_of);
     }
     let patterns = &*PATTERNS;
-    let sentences = sentence_ranges(doc);
+    let sentences = sentence_ranges(doc, tokens);
     let mut found: Vec<(Match, Cue)> = patterns
         .find_all(tokens, |i| sentences[i].clone())
         .into_iter()
@@ -252,16 +254,51 @@ fn expectation(doc: &Analyzed<'_>, kind: ExpectationKind, r: Range<usize>) -> Ex
     }
 }
 
-/// For each token, the token range of its sentence.
-fn sentence_ranges(doc: &Analyzed<'_>) -> Vec<Range<usize>> {
-    let mut ranges = vec![0..doc.tokens.len(); doc.tokens.len()];
+/// For each token of `tokens`, the token range of its sentence.
+fn sentence_ranges(doc: &Analyzed<'_>, tokens: &[Token]) -> Vec<Range<usize>> {
+    let mut ranges = vec![0..tokens.len(); tokens.len()];
     for s in &doc.sentences {
-        let r = doc.tokens_in(s);
-        for e in &mut ranges[r.clone()] {
-            *e = r.clone();
+        let a = tokens.partition_point(|t| t.start < s.start);
+        let b = tokens.partition_point(|t| t.start < s.end);
+        for e in &mut ranges[a..b] {
+            *e = a..b;
         }
     }
     ranges
+}
+
+/// The tokens with each camel-case hashtag read as its words (`#FreeEnPanne`: `free`, `en`,
+/// `panne`), so that a cue written inside one counts; `None` when the text has no such hashtag.
+fn with_hashtag_words(tokens: &[Token], text: &str) -> Option<Vec<Token>> {
+    let parts = |t: &Token| camel_parts(&text[t.start + 1..t.end]);
+    if !tokens
+        .iter()
+        .any(|t| t.kind == TokenKind::Hashtag && parts(t).len() > 1)
+    {
+        return None;
+    }
+    let mut out = Vec::with_capacity(tokens.len() + 4);
+    for t in tokens {
+        let p = if t.kind == TokenKind::Hashtag {
+            parts(t)
+        } else {
+            Vec::new()
+        };
+        if p.len() < 2 {
+            out.push(t.clone());
+            continue;
+        }
+        for r in p {
+            let (start, end) = (t.start + 1 + r.start, t.start + 1 + r.end);
+            out.push(Token {
+                start,
+                end,
+                folded: fold(text[start..end].trim_matches('_')),
+                kind: TokenKind::Word,
+            });
+        }
+    }
+    Some(out)
 }
 
 /// A negation within [`NEGATION_REACH`] tokens before token `i`.
@@ -309,6 +346,15 @@ mod tests {
     }
 
     use ExpectationKind::{Complaint, Request, Wish};
+
+    #[test]
+    fn a_cue_inside_a_camel_case_hashtag_counts() {
+        assert_eq!(
+            find("#FreeEnPanne encore une fois, merci @free"),
+            [(Complaint, "EnPanne".to_string())]
+        );
+        assert!(find("#MerciFree pour la fibre").is_empty());
+    }
 
     #[test]
     fn every_shipped_cue_parses() {

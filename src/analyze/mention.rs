@@ -440,7 +440,7 @@ fn shouting(doc: &Analyzed<'_>) -> bool {
 /// The parts of a camel-case hashtag body, as byte ranges: `FreeEnPanne` → `Free` `En`
 /// `Panne`, `SFRPanne` → `SFR` `Panne`, `Fibre_HS` → `Fibre` `HS`, `4GDown` → `4G` `Down`.
 /// A body in one case is one part.
-fn camel_parts(body: &str) -> Vec<std::ops::Range<usize>> {
+pub(crate) fn camel_parts(body: &str) -> Vec<std::ops::Range<usize>> {
     let chars: Vec<(usize, char)> = body.char_indices().collect();
     let mut parts = Vec::new();
     let mut start = 0;
