@@ -212,7 +212,7 @@ pub fn read(
     brands: &[Range<usize>],
     features: &mut model::Features,
 ) -> Read {
-    let lexicon = sentiment::score_sentiment(doc, range.clone()).score;
+    let lexicon = lexicon_score(doc, range.clone());
     let (expectations, evidence) = expectation::find_with_evidence(doc);
     let mut context = model::Context {
         lexicon,
@@ -235,6 +235,13 @@ pub fn read(
     }
 }
 
+/// The lexicon's score of a range, the problem its writer got in touch for left out.
+fn lexicon_score(doc: &Analyzed<'_>, range: Range<usize>) -> f64 {
+    let tokens = &doc.tokens[doc.tokens_in(&range)];
+    let occasions = model::reasons_for_contact(doc, tokens, range.end);
+    sentiment::score_without(doc, range, &occasions)
+}
+
 fn class_of(label: Label) -> usize {
     model::SENTIMENT_CLASSES
         .iter()
@@ -250,7 +257,7 @@ fn mention_sentiment(
     expectations: &[Expectation],
     features: &mut model::Features,
 ) -> Sentiment {
-    let lexicon = sentiment::score_sentiment(doc, range.clone()).score;
+    let lexicon = lexicon_score(doc, range.clone());
     let mut context = model::Context {
         lexicon,
         ..Default::default()

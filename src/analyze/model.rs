@@ -21,7 +21,8 @@
 //! "remboursement" share evidence and typos still count; words in the scope of a negation
 //! ("not good", "pas terrible", up to three words or the end of the clause) as features of their
 //! own; emoji and emoticons; `!`, `?`, words in capitals; the last word (a "merci" that closes a
-//! complaint); `#not` / `#sarcasme`. Global features: the lexicon's score of the same range (its
+//! complaint); `#not` / `#sarcasme`. The problem a writer got in touch for ("réactif pour un
+//! souci de carte bloquée") is left out: it is the occasion, not the judgement. Global features: the lexicon's score of the same range (its
 //! rules: intensifiers, contrast, negation), and the expectation cues found there. URLs, `@handles`,
 //! numbers' values and the brand names of the watch carry no evidence: a model must not learn that
 //! one airline is hated.
@@ -45,7 +46,7 @@ const MAGIC: &[u8; 8] = b"VIGIEMDL";
 /// The layout of the file.
 const FORMAT: u32 = 1;
 /// The way [`features`] reads a text: a model trained under another scheme is refused.
-pub const FEATURE_SCHEME: u32 = 2;
+pub const FEATURE_SCHEME: u32 = 3;
 
 /// How a model turns its scores into probabilities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -560,6 +561,48 @@ fn urls(text: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// What introduces the problem someone got in touch for.
+const FOR_A: &[&str] = &["pour", "for", "about", "concernant"];
+const A: &[&str] = &["un", "une", "des", "mon", "ma", "mes", "a", "an", "my"];
+const PROBLEMS: &[&str] = &[
+    "souci",
+    "soucis",
+    "probleme",
+    "problemes",
+    "panne",
+    "bug",
+    "incident",
+    "issue",
+    "problem",
+];
+
+/// The spans that tell what a post's writer got in touch for ("réactif pour un souci de carte
+/// bloquée", "quick to help with an issue on my card"), to the end of their clause: the
+/// problem is the occasion, not the writer's judgement of the brand, so its words are no
+/// evidence of sentiment.
+pub fn reasons_for_contact(
+    doc: &Analyzed<'_>,
+    tokens: &[crate::analyze::text::Token],
+    end: usize,
+) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    for (i, w) in tokens.windows(3).enumerate() {
+        if FOR_A.contains(&w[0].folded.as_str())
+            && A.contains(&w[1].folded.as_str())
+            && PROBLEMS.contains(&w[2].folded.as_str())
+        {
+            let start = tokens[i].start;
+            let after = tokens[i + 2].end;
+            // to the end of the clause the problem's noun is in
+            let clause_end = doc.text[after..end.max(after)]
+                .find([',', '.', ';', ':', '!', '?', '(', ')', '\n'])
+                .map_or(end.max(after), |k| after + k);
+            out.push(start..clause_end);
+        }
+    }
+    out
+}
+
 fn overlaps(spans: &[Range<usize>], start: usize, end: usize) -> bool {
     spans.iter().any(|s| s.start < end && start < s.end)
 }
@@ -582,6 +625,7 @@ pub fn features(
         .into_iter()
         .map(|r| r.start + range.start..r.end + range.start)
         .collect();
+    let reasons = reasons_for_contact(doc, tokens, range.end);
     let mut negation = 0usize;
     let mut prev: Option<u64> = None;
     let mut last_word: Option<(u64, u32)> = None;
@@ -604,7 +648,7 @@ pub fn features(
         if overlaps(&urls, t.start, t.end) {
             continue;
         }
-        if overlaps(skip, t.start, t.end) {
+        if overlaps(skip, t.start, t.end) || overlaps(&reasons, t.start, t.end) {
             prev = None;
             continue;
         }
@@ -888,6 +932,39 @@ mod tests {
     #[test]
     fn the_shipped_models_load() {
         assert!(check().is_ok(), "{:?}", check().err());
+    }
+
+    #[test]
+    fn the_problem_someone_got_in_touch_for_is_no_evidence() {
+        let a = Analyzed::new(
+            "Service client réactif pour un souci de carte bloquée.",
+            Lang::Fr,
+        );
+        let b = Analyzed::new("Service client réactif.", Lang::Fr);
+        let (mut fa, mut fb) = (Features::default(), Features::default());
+        let ctx = Context::default();
+        features(&a, 0..a.text.len(), &[], &ctx, &mut fa);
+        features(&b, 0..b.text.len(), &[], &ctx, &mut fb);
+        let words = |f: &Features| {
+            let mut v: Vec<u32> = f
+                .buckets
+                .iter()
+                .zip(&f.families)
+                .filter(|(_, &fam)| fam != family::GLOBAL)
+                .map(|(b, _)| *b)
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(words(&fa), words(&fb));
+        // a complaint after the occasion still counts
+        let c = Analyzed::new("Appelé pour un souci, toujours rien", Lang::Fr);
+        let mut fc = Features::default();
+        features(&c, 0..c.text.len(), &[], &ctx, &mut fc);
+        assert!(fc
+            .tokens
+            .iter()
+            .any(|&t| t != NO_TOKEN && c.tokens[t as usize].folded == "rien"));
     }
 
     #[test]

@@ -83,6 +83,20 @@ pub fn score_sentiment(doc: &Analyzed<'_>, range: Range<usize>) -> Sentiment {
     }
 }
 
+/// The score of `range` leaving out what the items inside `skip` contributed (the problem a
+/// post's writer got in touch for): the sum of the other items' contributions, squashed.
+pub fn score_without(doc: &Analyzed<'_>, range: Range<usize>, skip: &[Range<usize>]) -> f64 {
+    if skip.is_empty() {
+        return score(doc, range);
+    }
+    let raw: f64 = explain_sentiment(doc, range)
+        .into_iter()
+        .filter(|(r, _)| !skip.iter().any(|s| s.start < r.end && r.start < s.end))
+        .map(|(_, c)| c)
+        .sum();
+    squash(raw)
+}
+
 /// `x / sqrt(x² + α)`, clamped to [-1, 1].
 fn squash(x: f64) -> f64 {
     (x / (x * x + ALPHA).sqrt()).clamp(-1.0, 1.0)
