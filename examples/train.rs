@@ -34,8 +34,6 @@ struct Example {
     weight: f32,
     /// The cues saw a request (the complaint check counts complaint or request).
     request: bool,
-    /// The cues saw a wish.
-    wish: bool,
     /// The cues alone found a complaint, a wish.
     cues: [bool; 2],
 }
@@ -73,10 +71,6 @@ impl Reader {
                 .expectations
                 .iter()
                 .any(|e| e.kind == ExpectationKind::Request),
-            wish: r
-                .expectations
-                .iter()
-                .any(|e| e.kind == ExpectationKind::Wish),
             cues: [
                 r.context.decided(ExpectationKind::Complaint),
                 r.context.decided(ExpectationKind::Wish),
@@ -98,13 +92,28 @@ struct Trained {
     weights: Vec<f32>,
 }
 
-fn train(kind: Kind, classes: usize, data: &[Example], p: Params, seed: u64, mask: u32) -> Trained {
+/// A model of `kind` over `classes` learnt from `data`, with no threshold and no lexicon share
+/// yet.
+fn fit(kind: Kind, classes: usize, data: &[&Example], p: Params, mask: u32) -> Linear {
+    let t = train(kind, classes, data, p, mask);
+    Linear::from_f32(
+        kind,
+        mask,
+        0.0,
+        t.bias,
+        vec![0.0; classes],
+        vec![0.0; classes],
+        &t.weights,
+    )
+}
+
+fn train(kind: Kind, classes: usize, data: &[&Example], p: Params, mask: u32) -> Trained {
     let mut w = vec![0f32; BUCKETS * classes];
     let mut g = vec![1e-6f32; BUCKETS * classes];
     let mut bias = vec![0f32; classes];
     let mut gb = vec![1e-6f32; classes];
     let mut order: Vec<usize> = (0..data.len()).collect();
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut rng = StdRng::seed_from_u64(SEED);
     let mut logits = vec![0f32; classes];
     for _ in 0..p.epochs {
         order.shuffle(&mut rng);
@@ -180,31 +189,6 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
     } else {
         0.0
     }
-}
-
-fn train_refs(
-    kind: Kind,
-    classes: usize,
-    data: &[&Example],
-    p: Params,
-    seed: u64,
-    mask: u32,
-) -> Trained {
-    let owned: Vec<Example> = data
-        .iter()
-        .map(|e| Example {
-            buckets: e.buckets.clone(),
-            values: e.values.clone(),
-            families: e.families.clone(),
-            lexicon: e.lexicon,
-            target: e.target,
-            weight: e.weight,
-            request: e.request,
-            wish: e.wish,
-            cues: e.cues,
-        })
-        .collect();
-    train(kind, classes, &owned, p, seed, mask)
 }
 
 /// Share of `dev` reviews whose blended score has the sign of their label.
@@ -461,26 +445,16 @@ fn english(c: &Path, out: &Path) -> Result<()> {
     // apart from a first fit
     let mask = families("FAMILIES", model::family::ALL);
     let held = |i: usize| i >= n_airline && (i - n_airline).is_multiple_of(4);
-    let fit: Vec<&Example> = (0..train_set.len())
+    let rest: Vec<&Example> = (0..train_set.len())
         .filter(|&i| !held(i))
         .map(|i| &train_set[i])
         .collect();
-    let first = train_refs(
+    let m = fit(
         Kind::Softmax,
         3,
-        &fit,
+        &rest,
         params("SENTIMENT", SENTIMENT),
-        SEED,
         mask,
-    );
-    let m = Linear::from_f32(
-        Kind::Softmax,
-        mask,
-        0.0,
-        first.bias,
-        vec![0.0; 3],
-        vec![0.0; 3],
-        &first.weights,
     );
     let held_out: Vec<(f64, f64, f64)> = (0..train_set.len())
         .filter(|&i| held(i))
@@ -508,23 +482,9 @@ fn english(c: &Path, out: &Path) -> Result<()> {
         "  lexicon share {:.1} (Pearson r {:.3} on the VADER ratings kept apart)",
         blend.0, blend.1
     );
-    let t = train(
-        Kind::Softmax,
-        3,
-        &train_set,
-        params("SENTIMENT", SENTIMENT),
-        SEED,
-        mask,
-    );
-    let mut m = Linear::from_f32(
-        Kind::Softmax,
-        mask,
-        blend.0 as f32,
-        t.bias,
-        vec![0.0; 3],
-        vec![0.0; 3],
-        &t.weights,
-    );
+    let all: Vec<&Example> = train_set.iter().collect();
+    let mut m = fit(Kind::Softmax, 3, &all, params("SENTIMENT", SENTIMENT), mask);
+    m.blend = blend.0 as f32;
     let dev: Vec<Example> = jsonl(&airline.join("airline_sentiment.dev.jsonl"))?
         .iter()
         .filter_map(|row| {
@@ -628,36 +588,19 @@ fn french(c: &Path, out: &Path) -> Result<()> {
     let mut folds: Vec<(Vec<f32>, usize)> = Vec::new();
     for k in 0..5 {
         let held = |i: usize| tweets.binary_search(&i).is_ok_and(|j| j % 5 == k);
-        let fit: Vec<&Example> = (0..train_set.len())
+        let rest: Vec<&Example> = (0..train_set.len())
             .filter(|&i| !held(i))
             .map(|i| &train_set[i])
             .collect();
-        let t = train_refs(Kind::Softmax, 3, &fit, sentiment, SEED, mask);
-        let m = Linear::from_f32(
-            Kind::Softmax,
-            mask,
-            0.0,
-            t.bias,
-            vec![0.0; 3],
-            vec![0.0; 3],
-            &t.weights,
-        );
+        let m = fit(Kind::Softmax, 3, &rest, sentiment, mask);
         for i in (0..train_set.len()).filter(|&i| held(i)) {
             if let Target::Class(y) = train_set[i].target {
                 folds.push((predict(&m, &train_set[i]), y));
             }
         }
     }
-    let t = train(Kind::Softmax, 3, &train_set, sentiment, SEED, mask);
-    let mut m = Linear::from_f32(
-        Kind::Softmax,
-        mask,
-        0.0,
-        t.bias,
-        vec![0.0; 3],
-        vec![0.0; 3],
-        &t.weights,
-    );
+    let all: Vec<&Example> = train_set.iter().collect();
+    let mut m = fit(Kind::Softmax, 3, &all, sentiment, mask);
     let dev: Vec<(Example, bool)> = jsonl(&allocine.join("allocine_tv_fr.dev.jsonl"))?
         .iter()
         .map(|row| {
@@ -717,7 +660,7 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
     let complaints = training_rows(csv(&c
         .join("complaints_preotiuc2019")
         .join("complaints-data.csv"))?);
-    let mut fit = Vec::new();
+    let mut learn = Vec::new();
     let mut tune = Vec::new();
     for (i, row) in complaints.iter().enumerate() {
         if row.len() < 3 || !(row[2] == "0" || row[2] == "1") {
@@ -732,7 +675,7 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
         if i % 5 == 0 {
             tune.push(ex);
         } else {
-            fit.push(ex);
+            learn.push(ex);
         }
     }
     // airline tweets: negative ones with a complaint reason are complaints, positive and
@@ -752,7 +695,7 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
             "neutral" | "positive" => false,
             _ => continue,
         };
-        fit.push(r.read(
+        learn.push(r.read(
             str_of(&row, "text"),
             Lang::En,
             Target::Flags([Some(y), None]),
@@ -765,7 +708,7 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
         if row.len() < 3 || !(row[2] == "0" || row[2] == "1") {
             continue;
         }
-        fit.push(r.read(
+        learn.push(r.read(
             row[1].trim_matches('"'),
             Lang::En,
             Target::Flags([None, Some(row[2] == "1")]),
@@ -774,7 +717,7 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
     }
     println!(
         "  {} training texts, {} complaints kept apart to tune",
-        fit.len(),
+        learn.len(),
         tune.len()
     );
     // the wish threshold is chosen on the task's trial sets (forum and hotel reviews), their
@@ -797,45 +740,28 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
         }
     }
     let mask = families("EXPECTATION_FAMILIES", model::family::NO_CHARS);
-    let first = train(
+    let expectation = params("EXPECTATION", EXPECTATION);
+    let m = fit(
         Kind::Sigmoid,
         2,
-        &fit,
-        params("EXPECTATION", EXPECTATION),
-        SEED,
+        &learn.iter().collect::<Vec<_>>(),
+        expectation,
         mask,
-    );
-    let m = Linear::from_f32(
-        Kind::Sigmoid,
-        mask,
-        0.0,
-        first.bias,
-        vec![0.5; 2],
-        vec![0.5; 2],
-        &first.weights,
     );
     let (tc, ac, fc) = best_thresholds(&tune, |e| predict(&m, e)[0], |e| e.request, 0, 1.0);
     let (tw, aw, fw) = best_thresholds(&trial, |e| predict(&m, e)[1], |_| false, 1, 3.0);
     println!("  dev: complaint (or request) F1 {fc:.3} at thresholds {tc:.2} with a cue, {ac:.2} without, on the kept-apart complaints; wish F1 {fw:.3} at thresholds {tw:.2} and {aw:.2} on the trial sets (negatives ×3)");
     // the final model learns from every training text, thresholds as chosen
-    fit.extend(tune);
-    let t = train(
+    learn.extend(tune);
+    let mut m = fit(
         Kind::Sigmoid,
         2,
-        &fit,
-        params("EXPECTATION", EXPECTATION),
-        SEED,
+        &learn.iter().collect::<Vec<_>>(),
+        expectation,
         mask,
     );
-    let m = Linear::from_f32(
-        Kind::Sigmoid,
-        mask,
-        0.0,
-        t.bias,
-        vec![tc, tw],
-        vec![ac, aw],
-        &t.weights,
-    );
+    m.thresholds = vec![tc, tw];
+    m.alone = vec![ac, aw];
     write(out, "expectation.bin", &m)
 }
 
