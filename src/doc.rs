@@ -217,7 +217,8 @@ pub struct Analysis {
     #[serde(skip)]
     pub lang_confidence: f64,
     pub sentiment: Sentiment,
-    /// The spans that weighed most for the text's sentiment label, strongest first.
+    /// The spans that weighed most for the text's sentiment label, strongest first (when the
+    /// analyser was asked to explain: `Analyzer::explaining`).
     #[serde(skip)]
     pub because: Vec<Reason>,
     pub mentions: Vec<Mention>,

@@ -13,7 +13,7 @@ fn analyzer() -> Analyzer {
     let src = std::fs::read_to_string(&path).expect("the shipped watch");
     let (watch, errs) = parse_watch(&path, &src, None);
     assert!(errs.is_empty(), "{errs:?}");
-    Analyzer::for_watches(&[watch.expect("a watch")])
+    Analyzer::for_watches(&[watch.expect("a watch")]).explaining()
 }
 
 fn analyze(a: &Analyzer, text: &str) -> Analysis {

@@ -35,6 +35,9 @@ pub struct Analyzer {
     mentions: MentionMatcher,
     /// `(watch/topic, query)`.
     topics: Vec<(String, Query)>,
+    /// Say which words weighed for the text's sentiment ([`Analysis::because`]): a second pass
+    /// over the features, for the readers who show it (`vigie analyze`), not for the index.
+    explain: bool,
 }
 
 impl Analyzer {
@@ -70,7 +73,14 @@ impl Analyzer {
             priors,
             mentions,
             topics,
+            explain: false,
         }
+    }
+
+    /// The same analyser, saying which words weighed for each text's sentiment.
+    pub fn explaining(mut self) -> Self {
+        self.explain = true;
+        self
     }
 
     /// Analyses one text. `hint` is the language announced by the source, used when the text
@@ -94,13 +104,17 @@ impl Analyzer {
         let read = read(doc, 0..doc.text.len(), &brands, &mut features);
         let sentiment_model = model::sentiment_model(doc.lang);
         let sentiment = model::sentiment_of(sentiment_model, &features, read.context.lexicon);
-        let because = model::reasons(
-            doc,
-            sentiment_model,
-            &features,
-            class_of(sentiment.label),
-            REASONS,
-        );
+        let because = if self.explain {
+            model::reasons(
+                doc,
+                sentiment_model,
+                &features,
+                class_of(sentiment.label),
+                REASONS,
+            )
+        } else {
+            Vec::new()
+        };
         let expectations = decide_expectations(doc, read.expectations, &read.context, &features);
         let (sentiment, because) = consistent(doc, sentiment, because, &expectations);
         let mut sentence_features = model::Features::default();

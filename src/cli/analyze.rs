@@ -14,7 +14,7 @@ use crate::pipeline::{default_workers, ordered_map};
 /// `vigie analyze`.
 pub fn analyze(g: &Global, a: AnalyzeArgs) -> Result<ExitCode, Failure> {
     let config = load_config(g, false)?;
-    let analyzer = Analyzer::new(&config);
+    let analyzer = Analyzer::new(&config).explaining();
     let mut lines = crate::ingest::LineReader::new(
         std::io::BufReader::with_capacity(1 << 20, open_input(&a.file)?),
         crate::ingest::MAX_LINE_BYTES,
