@@ -31,8 +31,9 @@ use crate::state::{Seen, Space};
 
 /// Documents waiting between a source and the transforms.
 pub const SOURCE_CHANNEL: usize = 128;
-/// Documents being transformed or waiting for their turn at the sink.
-pub const MAX_IN_FLIGHT: usize = 256;
+/// Documents being transformed or waiting for their turn at the sink: enough for the
+/// transforms to go on through a commit.
+pub const MAX_IN_FLIGHT: usize = 4096;
 /// Largest document text analysed; longer ones are reported and skipped.
 pub const MAX_TEXT_BYTES: usize = 8 * 1024 * 1024;
 /// Largest HTML body extracted.
@@ -441,7 +442,9 @@ impl Sink {
     /// Commits the index with the state of the batch (detectors included), then delivers the
     /// batch's alerts.
     pub fn commit(&mut self) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
         self.run_detectors()?;
+        let detected = started.elapsed().as_secs_f64();
         if self.store.uncommitted() > 0 {
             for (name, d) in &self.detectors {
                 self.store
@@ -450,6 +453,11 @@ impl Sink {
             }
         }
         self.store.commit()?;
+        tracing::debug!(
+            detectors = detected,
+            seconds = started.elapsed().as_secs_f64(),
+            "committed"
+        );
         if let Some(d) = &self.deliverer {
             for a in self.pending_alerts.drain(..) {
                 d.deliver(&a, self.config.watch(&a.watch));

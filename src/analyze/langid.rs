@@ -58,6 +58,10 @@ const N: usize = MODELLED.len();
 /// Prior weight of the language a source declares, against 1 for any other language.
 const HINT_WEIGHT: f64 = 6.0;
 
+/// Probability the models alone (no prior) give the declared language for it to be taken
+/// without looking further.
+const CONFIRMED: f64 = 0.9;
+
 /// Prior weight of each language the watches expect, against 1 for any other language.
 const EXPECTED_WEIGHT: f64 = 2.0;
 
@@ -321,18 +325,62 @@ fn models() -> &'static [fst::Map<&'static [u8]>] {
 #[derive(Debug, Clone, Copy)]
 struct WordScore {
     sums: [[f32; 5]; N],
+    /// Whether every order is summed; otherwise trigrams only (all a long text reads).
+    full: bool,
 }
 
 /// Word scores remembered per thread: words follow Zipf's law, most of them come back soon.
-const WORD_CACHE: usize = 50_000;
+const WORD_CACHE: usize = 200_000;
 
 thread_local! {
     static WORDS: RefCell<FxHashMap<Box<str>, WordScore>> = RefCell::default();
 }
 
-fn score_word(word: &str) -> WordScore {
-    if let Some(hit) = WORDS.with(|c| c.borrow().get(word).copied()) {
+/// N-gram scores remembered per thread: far fewer than words, so a new word is mostly made of
+/// n-grams already looked up.
+const NGRAM_CACHE: usize = 400_000;
+
+thread_local! {
+    static NGRAMS: RefCell<FxHashMap<u128, [f32; N]>> = RefCell::default();
+}
+
+/// Each model's log-probability of the n-gram `gram` (its char boundaries, from its start,
+/// in `bounds`), backing off to its longest known prefix as Lingua does.
+fn ngram_score(gram: &str, bounds: &[usize], models: &[fst::Map<&'static [u8]>]) -> [f32; N] {
+    // up to five chars of 21 bits, and the length
+    let key = gram
+        .chars()
+        .fold(gram.len() as u128, |k, c| k << 21 | c as u128);
+    if let Some(hit) = NGRAMS.with(|c| c.borrow().get(&key).copied()) {
         return hit;
+    }
+    let start = bounds[0];
+    let n = bounds.len() - 1;
+    let mut out = [0.0f32; N];
+    for (o, model) in out.iter_mut().zip(models) {
+        for k in (1..=n).rev() {
+            if let Some(bits) = model.get(&gram[..bounds[k] - start]) {
+                *o = f64::from_bits(bits) as f32;
+                break;
+            }
+        }
+    }
+    NGRAMS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= NGRAM_CACHE {
+            c.clear();
+        }
+        c.insert(key, out);
+    });
+    out
+}
+
+/// The word's scores: every order when `full`, else at least its trigrams.
+fn score_word(word: &str, full: bool) -> WordScore {
+    if let Some(hit) = WORDS.with(|c| c.borrow().get(word).copied()) {
+        if hit.full || !full {
+            return hit;
+        }
     }
     let models = models();
     let bounds: Vec<usize> = word
@@ -343,16 +391,18 @@ fn score_word(word: &str) -> WordScore {
     let chars = bounds.len() - 1;
     let mut score = WordScore {
         sums: [[0.0; 5]; N],
+        full,
     };
-    for n in 1..=5.min(chars) {
+    let orders = if full {
+        1..=5.min(chars)
+    } else {
+        3..=3.min(chars)
+    };
+    for n in orders {
         for i in 0..=chars - n {
-            for (l, model) in models.iter().enumerate() {
-                for k in (1..=n).rev() {
-                    if let Some(bits) = model.get(&word[bounds[i]..bounds[i + k]]) {
-                        score.sums[l][n - 1] += f64::from_bits(bits) as f32;
-                        break;
-                    }
-                }
+            let gram = ngram_score(&word[bounds[i]..bounds[i + n]], &bounds[i..=i + n], models);
+            for (sums, g) in score.sums.iter_mut().zip(gram) {
+                sums[n - 1] += g;
             }
         }
     }
@@ -372,10 +422,11 @@ fn score_word(word: &str) -> WordScore {
 /// no language knows any of them.
 fn ngram_probabilities(words: &[String]) -> Option<[f64; N]> {
     let letters: usize = words.iter().map(|w| w.chars().count()).sum();
-    let orders = if letters >= 120 { 2..3 } else { 0..5 };
+    let full = letters < 120;
+    let orders = if full { 0..5 } else { 2..3 };
     let mut totals = [0.0f64; N];
     for w in words {
-        let s = score_word(w);
+        let s = score_word(w, full);
         for (total, sums) in totals.iter_mut().zip(&s.sums) {
             *total += sums[orders.clone()].iter().map(|&x| x as f64).sum::<f64>();
         }
@@ -570,14 +621,18 @@ pub fn detect_lang_tokens(
             confidence: 0.0,
         };
     }
-    let info = whatlang::detect(&words);
-    if let Some(info) = &info {
-        // another script than the modelled languages': whatlang knows it
-        if info.script() != whatlang::Script::Latin {
-            return Detected {
-                lang: from_whatlang(info.lang()),
-                confidence: info.confidence(),
-            };
+    // another script than the modelled languages': whatlang knows it
+    let latin = whatlang::detect_script(&words).is_none_or(|s| s == whatlang::Script::Latin);
+    let mut info = None;
+    if !latin {
+        info = whatlang::detect(&words);
+        if let Some(info) = &info {
+            if info.script() != whatlang::Script::Latin {
+                return Detected {
+                    lang: from_whatlang(info.lang()),
+                    confidence: info.confidence(),
+                };
+            }
         }
     }
     // the n-gram models read lowercase runs of letters, as far as they need
@@ -608,6 +663,23 @@ pub fn detect_lang_tokens(
         if best.is_none_or(|(_, b)| p > b) {
             best = Some((lang, p));
         }
+    }
+    // the language the source declares, which the models choose on their own: no long tail
+    // to look for
+    if let (Some(h), Some((lang, p)), Some(probs)) = (hint, best, probs) {
+        let l = MODELLED.iter().position(|&m| m == lang);
+        if h == lang && total > 0.0 && l.is_some_and(|l| probs[l] >= CONFIRMED) {
+            return Detected {
+                lang,
+                confidence: p / total,
+            };
+        }
+    }
+    // whatlang reads the whole sample: asked only when its verdict can count (the long tail
+    // on enough words, or the models at a loss)
+    let at_a_loss = !matches!(best, Some((_, p)) if total > 0.0 && p > 0.0);
+    if latin && (n >= LONG_TAIL_WORDS || at_a_loss) {
+        info = whatlang::detect(&words);
     }
     // the long tail: a language the models do not choose among, which whatlang is sure of on a
     // text long enough, or which the source declares and nothing contradicts

@@ -28,7 +28,8 @@ pub enum Query {
     /// Consecutive words, as typed.
     Phrase(Vec<String>),
     /// Two phrases (or words) within `distance` words of each other, either order; each side
-    /// lists alternatives (`panne NEAR/5 (réseau OR internet)`).
+    /// lists alternatives (`panne NEAR/5 (réseau OR internet)`). Words are counted as the
+    /// index counts them: elided articles and emoji are not words.
     Near(Vec<Vec<String>>, Vec<Vec<String>>, u32),
     And(Vec<Query>),
     Or(Vec<Query>),
@@ -348,13 +349,20 @@ impl Query {
             Query::Prefix(p) => doc.tokens.iter().any(|t| t.folded.starts_with(p.as_str())),
             Query::Phrase(words) => !phrase_positions(doc, words).is_empty(),
             Query::Near(a, b, n) => {
-                let pa: Vec<(usize, usize)> =
-                    a.iter().flat_map(|p| phrase_positions(doc, p)).collect();
+                // distances in words as the index counts them: elided articles and emoji
+                // take no position (`panne d'électricité` is two words)
+                let words = word_positions(doc);
+                let spans = |alts: &[Vec<String>]| -> Vec<(usize, usize)> {
+                    alts.iter()
+                        .flat_map(|p| phrase_positions(doc, p))
+                        .filter_map(|(s, e)| Some((words[s]?, words[e - 1]? + 1)))
+                        .collect()
+                };
+                let pa = spans(a);
                 if pa.is_empty() {
                     return false;
                 }
-                let pb: Vec<(usize, usize)> =
-                    b.iter().flat_map(|p| phrase_positions(doc, p)).collect();
+                let pb = spans(b);
                 let n = *n as usize;
                 pa.iter().any(|&(s1, e1)| {
                     pb.iter()
@@ -385,7 +393,7 @@ impl Query {
         }
     }
 
-    /// Whether the query needs word positions checked beyond what an index lookup gives.
+    /// Whether the query holds a NEAR.
     pub fn has_near(&self) -> bool {
         match self {
             Query::Near(..) => true,
@@ -394,6 +402,48 @@ impl Query {
             _ => false,
         }
     }
+
+    /// Whether the index alone cannot answer the query, so that candidates must be checked
+    /// with [`Query::matches`] on their text: it holds a NEAR with a phrase of several words
+    /// on one side. A NEAR between single words is answered from the index's word positions.
+    pub fn needs_check(&self) -> bool {
+        match self {
+            Query::Near(a, b, _) => single_words(a).is_none() || single_words(b).is_none(),
+            Query::And(qs) | Query::Or(qs) => qs.iter().any(Query::needs_check),
+            Query::Not(q) => q.needs_check(),
+            _ => false,
+        }
+    }
+}
+
+/// The words of one side of a NEAR when each of its alternatives is a single word.
+pub fn single_words(alternatives: &[Vec<String>]) -> Option<Vec<&str>> {
+    alternatives
+        .iter()
+        .map(|p| match p.as_slice() {
+            [w] => Some(w.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The index position of each token of a text, as `index::token_streams` numbers them: one a
+/// token, but none for elided articles, emoji and tokens without a folded form, which the
+/// index leaves out.
+fn word_positions(doc: &Analyzed<'_>) -> Vec<Option<usize>> {
+    let mut next = 0;
+    doc.tokens
+        .iter()
+        .map(|t| {
+            let indexed = !matches!(t.kind, TokenKind::Elision | TokenKind::Emoji)
+                && !t.folded.is_empty()
+                && !t.folded.contains(['\u{1e}', '\u{1f}']);
+            indexed.then(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect()
 }
 
 /// The stem (in `lang`) and the folded form of one query word.
@@ -536,6 +586,27 @@ mod tests {
         assert!(m("\"jus orange\"", "un jus d'orange", Lang::Fr));
         assert!(m("\"jus d'orange\"", "un jus d'orange", Lang::Fr));
         assert!(m("deliveries", "the delivery was late", Lang::En));
+    }
+
+    #[test]
+    fn near_counts_words_as_the_index_does() {
+        // elided articles and emoji take no position in the index: they are not words
+        assert!(m("panne NEAR/1 réseau", "panne d'un réseau", Lang::Fr));
+        assert!(!m("panne NEAR/0 réseau", "panne d'un réseau", Lang::Fr));
+        assert!(m("panne NEAR/0 réseau", "panne 😡 réseau", Lang::Fr));
+        assert!(!m("l NEAR/3 panne", "l'appli en panne", Lang::Fr));
+        // two occurrences, not one counted twice
+        assert!(m("panne NEAR/1 pannes", "panne, encore panne", Lang::Fr));
+        assert!(!m("panne NEAR/1 pannes", "une panne", Lang::Fr));
+    }
+
+    #[test]
+    fn only_a_near_with_a_phrase_needs_the_text() {
+        assert!(!q("panne NEAR/2 réseau").needs_check());
+        assert!(!q("(panne OR coupure) NEAR/2 réseau AND fibre").needs_check());
+        assert!(!q("\"service client\" fibre").needs_check());
+        assert!(q("panne NEAR/2 \"service client\"").needs_check());
+        assert!(q("fibre OR NOT (panne NEAR (réseau OR \"la box\"))").needs_check());
     }
 
     #[test]

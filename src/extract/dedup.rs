@@ -12,9 +12,10 @@
 //!   "panne à Nantes") are different posts, never copies.
 //!
 //! [`SimIndex`] finds, among documents already indexed, the one most similar to a new text
-//! (at least [`MIN_SIMILARITY`]), by locality-sensitive hashing: 32 bands of 4 signature
-//! values, persisted in [`State`] under [`Space::Simhash`]. Texts sharing half their shingles
-//! are found 87 % of the time, 80 % always; unrelated texts are almost never even compared.
+//! (at least [`MIN_SIMILARITY`]), by locality-sensitive hashing: 16 bands of 3 signature
+//! values, kept in [`State`]'s near-duplicate index with a one-byte-a-value sketch of each
+//! signature. Texts sharing half their shingles are found 88 % of the time, 80 % always;
+//! unrelated texts are almost never even compared.
 //!
 //! Intended use by the index sink, for each prepared document (folded word tokens in hand):
 //!
@@ -36,7 +37,7 @@
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::state::{Space, State};
+use crate::state::{Bands, Sketch, State, LSH_BANDS, SKETCH_LEN};
 
 /// Fewer words than this and a text is too short to be a copy of anything.
 pub const MIN_WORDS: usize = 40;
@@ -46,11 +47,9 @@ pub const MIN_SIMILARITY: f64 = 0.5;
 const SHINGLE: usize = 3;
 /// Values in a signature.
 pub const SIGNATURE_LEN: usize = 128;
-/// Locality-sensitive hashing: bands × rows = [`SIGNATURE_LEN`].
-const BANDS: usize = 32;
-const ROWS: usize = SIGNATURE_LEN / BANDS;
-/// Documents remembered per band bucket (the most recent).
-const BUCKET_CAP: usize = 64;
+/// Locality-sensitive hashing: [`LSH_BANDS`] bands of this many values (the first 48 of the
+/// signature).
+const ROWS: usize = 3;
 
 /// Hash of a text's words alone (no source, no date): equal for exact copies.
 pub fn exact_hash<'a>(words: impl IntoIterator<Item = &'a str>) -> u64 {
@@ -99,19 +98,38 @@ impl Signature {
         self.similarity(other) >= MIN_SIMILARITY
     }
 
-    fn band_keys(&self) -> Vec<String> {
-        self.0
-            .chunks(ROWS)
-            .enumerate()
-            .map(|(b, rows)| {
-                let mut bytes = Vec::with_capacity(ROWS * 4);
-                for r in rows {
-                    bytes.extend_from_slice(&r.to_le_bytes());
-                }
-                format!("b{b}/{:016x}", xxh3_64(&bytes))
-            })
-            .collect()
+    /// The bucket of each band: [`ROWS`] values of the signature hashed with the band's
+    /// number.
+    pub fn bands(&self) -> Bands {
+        let mut out = [0u32; LSH_BANDS];
+        for (b, rows) in self.0.chunks(ROWS).take(LSH_BANDS).enumerate() {
+            let mut bytes = [0u8; 1 + ROWS * 4];
+            bytes[0] = b as u8;
+            for (i, r) in rows.iter().enumerate() {
+                bytes[1 + i * 4..5 + i * 4].copy_from_slice(&r.to_le_bytes());
+            }
+            out[b] = xxh3_64(&bytes) as u32;
+        }
+        out
     }
+
+    /// One byte of each value (b-bit MinHash): enough to estimate a similarity, at a
+    /// quarter of the size.
+    pub fn sketch(&self) -> Sketch {
+        let mut out = [0u8; SKETCH_LEN];
+        for (o, v) in out.iter_mut().zip(&self.0) {
+            *o = *v as u8;
+        }
+        out
+    }
+}
+
+/// Estimated share of shingles two sketches' texts have in common: the share of equal bytes,
+/// less the chance of two different values agreeing on their low byte.
+pub fn sketch_similarity(a: &Sketch, b: &Sketch) -> f64 {
+    let equal = a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / SKETCH_LEN as f64;
+    let chance = 1.0 / 256.0;
+    ((equal - chance) / (1.0 - chance)).max(0.0)
 }
 
 /// MinHash signature of a text's folded words, or `None` when it has fewer than
@@ -156,39 +174,36 @@ pub fn fingerprint_text(text: &str) -> Option<Signature> {
     )
 }
 
-/// Near-duplicate lookup over the documents already indexed, persisted in [`State`]: band
-/// buckets (`b<band>/<hash>` → document keys) and signatures (`s/<key>` → signature).
+/// Near-duplicate lookup over the documents already indexed, persisted in [`State`]'s
+/// near-duplicate index: the [`LSH_BANDS`] band hashes of each fingerprinted document and its
+/// [`Sketch`].
 pub struct SimIndex<'a> {
     state: &'a State,
 }
 
-fn sig_key(key: &str) -> String {
-    format!("s/{key}")
-}
-
 impl<'a> SimIndex<'a> {
     pub fn new(state: &'a State) -> Self {
+        // fingerprints an earlier version kept in sled move into the near-duplicate index
+        for (key, json) in state.take_legacy_fingerprints() {
+            if let Ok(sig) = serde_json::from_slice::<Signature>(&json) {
+                if sig.0.len() == SIGNATURE_LEN {
+                    state.near_insert(&key, &sig.bands(), &sig.sketch());
+                }
+            }
+        }
         SimIndex { state }
     }
 
     /// The key of the indexed document most similar to `sig` (at least [`MIN_SIMILARITY`]),
     /// other than `key` itself.
     pub fn find(&self, sig: &Signature, key: &str) -> Option<String> {
-        let mut candidates: Vec<String> = Vec::new();
-        for band in sig.band_keys() {
-            let bucket: Vec<String> = self.state.get(Space::Simhash, &band).unwrap_or_default();
-            for k in bucket {
-                if k != key && !candidates.contains(&k) {
-                    candidates.push(k);
-                }
-            }
-        }
+        let sketch = sig.sketch();
         let mut best: Option<(f64, String)> = None;
-        for k in candidates {
-            let Some(other) = self.state.get::<Signature>(Space::Simhash, &sig_key(&k)) else {
+        for (k, other) in self.state.near_candidates(&sig.bands()) {
+            if k == key {
                 continue;
-            };
-            let s = sig.similarity(&other);
+            }
+            let s = sketch_similarity(&sketch, &other);
             let better = best
                 .as_ref()
                 .is_none_or(|(bs, bk)| s > *bs || s == *bs && k < *bk);
@@ -199,46 +214,19 @@ impl<'a> SimIndex<'a> {
         best.map(|(_, k)| k)
     }
 
-    /// Remembers a document's signature (staged; it reaches disk with the next flush).
+    /// Remembers a document's fingerprint (staged; it reaches disk with the next flush).
     pub fn insert(&self, sig: &Signature, key: &str) {
-        if let Some(old) = self.state.get::<Signature>(Space::Simhash, &sig_key(key)) {
-            self.remove(&old, key);
-        }
-        for band in sig.band_keys() {
-            let mut bucket: Vec<String> = self.state.get(Space::Simhash, &band).unwrap_or_default();
-            bucket.retain(|k| k != key);
-            bucket.push(key.to_string());
-            if bucket.len() > BUCKET_CAP {
-                let drop = bucket.len() - BUCKET_CAP;
-                bucket.drain(..drop);
-            }
-            self.state.put(Space::Simhash, &band, &bucket);
-        }
-        self.state.put(Space::Simhash, &sig_key(key), sig);
+        self.state.near_insert(key, &sig.bands(), &sig.sketch());
     }
 
     /// Forgets a document by its key alone, if it was remembered.
     pub fn forget(&self, key: &str) {
-        if let Some(old) = self.state.get::<Signature>(Space::Simhash, &sig_key(key)) {
-            self.remove(&old, key);
-        }
+        self.state.near_remove(key);
     }
 
     /// Forgets a document (when it is deleted or its text changed).
-    pub fn remove(&self, sig: &Signature, key: &str) {
-        for band in sig.band_keys() {
-            let mut bucket: Vec<String> = self.state.get(Space::Simhash, &band).unwrap_or_default();
-            let before = bucket.len();
-            bucket.retain(|k| k != key);
-            if bucket.len() != before {
-                if bucket.is_empty() {
-                    self.state.delete(Space::Simhash, &band);
-                } else {
-                    self.state.put(Space::Simhash, &band, &bucket);
-                }
-            }
-        }
-        self.state.delete(Space::Simhash, &sig_key(key));
+    pub fn remove(&self, _sig: &Signature, key: &str) {
+        self.state.near_remove(key);
     }
 }
 
@@ -362,5 +350,50 @@ mod tests {
         let w = ["la", "box", "est", "en", "panne"];
         assert_eq!(exact_hash(w), exact_hash(w));
         assert_ne!(exact_hash(w), exact_hash(["la", "box", "est", "reparee"]));
+    }
+
+    #[test]
+    fn fingerprints_of_earlier_versions_move_out_of_sled() {
+        use crate::state::Space;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // as earlier versions kept them: the signature as JSON, one key per band bucket
+            let state = State::open(dir.path()).unwrap();
+            state.put(Space::Simhash, "s/https://a.example/panne", &fp(STORY));
+            state.put(
+                Space::Simhash,
+                "b0/00000000000000ff",
+                &vec!["https://a.example/panne"],
+            );
+            state.put(
+                Space::Simhash,
+                "x/0000000000000001/auteur",
+                &"https://a.example/court",
+            );
+            state.flush(1).unwrap();
+        }
+        let state = State::open(dir.path()).unwrap();
+        let index = SimIndex::new(&state);
+        let copy = format!("{STORY} Avec AFP.");
+        assert_eq!(
+            index
+                .find(&fp(&copy), "https://b.example/reprise")
+                .as_deref(),
+            Some("https://a.example/panne")
+        );
+        state.flush(2).unwrap();
+        assert!(state
+            .get_raw(Space::Simhash, "s/https://a.example/panne")
+            .is_none());
+        assert!(state
+            .get_raw(Space::Simhash, "b0/00000000000000ff")
+            .is_none());
+        // exact-copy keys of short texts stay where they are
+        assert!(state
+            .get_raw(Space::Simhash, "x/0000000000000001/auteur")
+            .is_some());
+        drop(state);
+        let state = State::open(dir.path()).unwrap();
+        assert_eq!(state.near_len(), 1);
     }
 }

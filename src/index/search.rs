@@ -4,15 +4,20 @@
 use std::ops::{Bound, Range};
 
 use chrono::{DateTime, Utc};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, Count, TopDocs};
+use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{
-    AllQuery, BooleanQuery, Occur, PhraseQuery, Query as TvQuery, RangeQuery, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, EmptyScorer, EnableScoring, Explanation, Occur, PhraseQuery,
+    Query as TvQuery, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocId, DocSet, Index, IndexReader, ReloadPolicy, Score, Searcher, SegmentReader,
+    TantivyDocument, TantivyError, Term, TERMINATED,
+};
 
 use crate::analyze::lang::Lang;
-use crate::analyze::query::{term_forms, Query};
+use crate::analyze::query::{single_words, term_forms, Query};
 use crate::analyze::text::{self, Analyzed, TokenKind};
 use crate::data::{DataDir, DataError};
 use crate::doc::{ExpectationKind, Label};
@@ -37,6 +42,10 @@ pub type Facet = (String, Vec<(String, u64)>);
 
 /// Copies of one text listed with a hit.
 const MAX_COPIES_SHOWN: usize = 50;
+
+/// Most candidates whose text [`Reader::search_checked`] reads to count the matches of a
+/// query the index cannot answer alone ([`Query::needs_check`]).
+pub const MAX_CHECKED: usize = 10_000;
 
 /// One search result.
 #[derive(Debug, Clone)]
@@ -212,20 +221,28 @@ impl Reader {
         Box::new(RangeQuery::new(lo, hi))
     }
 
+    /// The terms a word is looked up as: its stem in each stemmed field (in that field's
+    /// language), its folded form in the folded field.
+    fn word_terms(&self, word: &str) -> Vec<Term> {
+        let mut terms: Vec<Term> = self
+            .fields
+            .stemmed
+            .iter()
+            .map(|&(lang, field)| Term::from_field_text(field, &term_forms(lang, word).0))
+            .collect();
+        terms.push(Term::from_field_text(self.fields.folded, &text::fold(word)));
+        terms
+    }
+
     fn word_query(&self, word: &str) -> Box<dyn TvQuery> {
-        let mut should: Vec<(Occur, Box<dyn TvQuery>)> = Vec::new();
-        let mut seen: Vec<(tantivy::schema::Field, String)> = Vec::new();
-        for &(lang, field) in &self.fields.stemmed {
-            let (stem, _) = term_forms(lang, word);
-            if !seen.contains(&(field, stem.clone())) {
-                should.push((Occur::Should, scored_term(field, &stem)));
-                seen.push((field, stem));
-            }
-        }
-        should.push((
-            Occur::Should,
-            scored_term(self.fields.folded, &text::fold(word)),
-        ));
+        let should: Vec<(Occur, Box<dyn TvQuery>)> = self
+            .word_terms(word)
+            .into_iter()
+            .map(|t| {
+                let q: Box<dyn TvQuery> = Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
+                (Occur::Should, q)
+            })
+            .collect();
         Box::new(BooleanQuery::new(should))
     }
 
@@ -255,7 +272,35 @@ impl Reader {
             Query::All => Box::new(AllQuery),
             Query::Term(w) => self.word_query(w),
             Query::Phrase(ws) => self.phrase_query(ws),
-            Query::Near(a, b, _) => {
+            Query::Near(a, b, n) => {
+                if let (Some(wa), Some(wb)) = (single_words(a), single_words(b)) {
+                    // answered from the word positions; the words' own terms rank the hits
+                    let terms = |ws: &[&str]| -> Vec<Term> {
+                        let mut t: Vec<Term> = ws.iter().flat_map(|w| self.word_terms(w)).collect();
+                        t.sort();
+                        t.dedup();
+                        t
+                    };
+                    let side = |ws: &[&str]| -> Box<dyn TvQuery> {
+                        Box::new(BooleanQuery::new(
+                            ws.iter()
+                                .map(|w| (Occur::Should, self.word_query(w)))
+                                .collect(),
+                        ))
+                    };
+                    let near = NearQuery {
+                        a: terms(&wa),
+                        b: terms(&wb),
+                        gap: *n,
+                    };
+                    return Box::new(BooleanQuery::new(vec![
+                        (Occur::Must, Box::new(near)),
+                        (Occur::Should, side(&wa)),
+                        (Occur::Should, side(&wb)),
+                    ]));
+                }
+                // a phrase of several words on a side: candidates hold both sides, and the
+                // search checks them on their text (`Query::needs_check`)
                 let side = |alts: &Vec<Vec<String>>| -> Box<dyn TvQuery> {
                     Box::new(BooleanQuery::new(
                         alts.iter()
@@ -311,7 +356,8 @@ impl Reader {
         self.search_query(&q, filters, limit)
     }
 
-    /// Ranked hits for a parsed query. NEAR is checked on the stored text of the candidates.
+    /// Ranked hits for a parsed query. A NEAR the index cannot answer alone
+    /// ([`Query::needs_check`]) is checked on the stored text of the best candidates.
     pub fn search_query(
         &self,
         q: &Query,
@@ -320,37 +366,88 @@ impl Reader {
     ) -> Result<Vec<Hit>, SearchError> {
         let searcher = self.searcher();
         let tq = self.build(q, filters);
-        let near = q.has_near();
-        let fetch = if near {
+        let check = q.needs_check();
+        let fetch = if check {
             limit.saturating_mul(4).saturating_add(100)
         } else {
             limit
         };
-        let top = searcher.search(&*tq, &TopDocs::with_limit(fetch.max(1)).order_by_score())?;
+        let top = searcher.search(&*tq, &top_docs(&searcher, fetch))?;
+        Ok(self.hits(&searcher, q, top, limit, check, false)?.1)
+    }
+
+    /// Ranked hits for a query, and how many documents match it, reading the text of at most
+    /// `max_checked` candidates (the best) when the query needs checking there
+    /// ([`Query::needs_check`]). The count is then exact when at most `max_checked` documents
+    /// hold what the index looks up (both sides of each NEAR); otherwise it is a lower bound,
+    /// and the hits come from those candidates. Without checking, the count is
+    /// [`Reader::count`]'s.
+    pub fn search_checked(
+        &self,
+        q: &Query,
+        filters: &Filters,
+        limit: usize,
+        max_checked: usize,
+    ) -> Result<(usize, Vec<Hit>), SearchError> {
+        if !q.needs_check() {
+            return Ok((
+                self.count(Some(q), filters)?,
+                self.search_query(q, filters, limit)?,
+            ));
+        }
+        let searcher = self.searcher();
+        let tq = self.build(q, filters);
+        let top = searcher.search(&*tq, &top_docs(&searcher, max_checked))?;
+        self.hits(&searcher, q, top, limit, true, true)
+    }
+
+    /// The first `limit` hits among ranked candidates, checked with [`Query::matches`] when
+    /// `check`, and (when `count`) how many candidates pass.
+    fn hits(
+        &self,
+        searcher: &Searcher,
+        q: &Query,
+        top: Vec<(Score, DocAddress)>,
+        limit: usize,
+        check: bool,
+        count: bool,
+    ) -> Result<(usize, Vec<Hit>), SearchError> {
         let words = q.positive_words();
+        let mut passed = 0;
         let mut hits = Vec::with_capacity(top.len().min(limit));
         for (score, addr) in top {
-            let d: TantivyDocument = searcher.doc(addr)?;
-            let mut doc = StoredDoc::from_tantivy(&self.fields, &d);
-            if doc.dup_of.is_none() {
-                doc.meta.also_seen = self.copies_of(&searcher, &doc.key)?;
+            if hits.len() >= limit && !count {
+                break;
             }
-            let lang = Lang::from_code(&doc.lang).unwrap_or(Lang::Und);
-            let analyzed = Analyzed::new(&doc.content, lang);
-            if near && !q.matches(&analyzed) {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            if hits.len() >= limit {
+                // counting only: the text and its language are enough
+                use tantivy::schema::Value;
+                let s = |f| d.get_first(f).and_then(|v| v.as_str()).unwrap_or_default();
+                let lang = Lang::from_code(s(self.fields.lang)).unwrap_or(Lang::Und);
+                if !check || q.matches(&Analyzed::new(s(self.fields.content), lang)) {
+                    passed += 1;
+                }
                 continue;
             }
+            let mut doc = StoredDoc::from_tantivy(&self.fields, &d);
+            let lang = Lang::from_code(&doc.lang).unwrap_or(Lang::Und);
+            let analyzed = Analyzed::new(&doc.content, lang);
+            if check && !q.matches(&analyzed) {
+                continue;
+            }
+            passed += 1;
             let snippet = snippet(&analyzed, &words, 220);
+            if doc.dup_of.is_none() {
+                doc.meta.also_seen = self.copies_of(searcher, &doc.key)?;
+            }
             hits.push(Hit {
                 doc,
                 score,
                 snippet,
             });
-            if hits.len() >= limit {
-                break;
-            }
         }
-        Ok(hits)
+        Ok((passed, hits))
     }
 
     /// Addresses of the near-copies of a document (its text seen elsewhere), first seen first.
@@ -419,17 +516,222 @@ impl Reader {
     }
 }
 
+/// The best `n` documents by score. `n` is kept to the documents there are: a `TopDocs`
+/// allocates for its limit.
+fn top_docs(searcher: &Searcher, n: usize) -> impl Collector<Fruit = Vec<(Score, DocAddress)>> {
+    let docs = usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX);
+    TopDocs::with_limit(n.min(docs).max(1)).order_by_score()
+}
+
+/// Documents where a term of `a` and a term of `b` stand at most `gap` words apart, in either
+/// order, at two different positions: `Query::Near` between single words, answered from the
+/// postings' positions as `Query::matches` counts them (elided articles and emoji have no
+/// position in the index, nor in `matches`). The stemmed and folded streams of a text are
+/// written token for token (`index::token_streams`), so their positions agree and one word
+/// may match by its stem while the other matches by its folded form, as in `matches`.
+/// Matches score 0: the words' own term queries rank them.
+#[derive(Debug, Clone)]
+struct NearQuery {
+    a: Vec<Term>,
+    b: Vec<Term>,
+    gap: u32,
+}
+
+impl TvQuery for NearQuery {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for t in self.a.iter().chain(&self.b) {
+            visitor(t, true);
+        }
+    }
+}
+
+impl NearQuery {
+    fn near_scorer(&self, reader: &SegmentReader) -> tantivy::Result<Option<NearScorer>> {
+        let side = |terms: &[Term]| -> tantivy::Result<Option<Side>> {
+            let mut postings = Vec::with_capacity(terms.len());
+            for t in terms {
+                let entry = reader.schema().get_field_entry(t.field());
+                if !entry
+                    .field_type()
+                    .get_index_record_option()
+                    .is_some_and(|o| o.has_positions())
+                {
+                    return Err(TantivyError::SchemaError(format!(
+                        "NEAR needs the positions of field {:?}",
+                        entry.name()
+                    )));
+                }
+                let inverted = reader.inverted_index(t.field())?;
+                if let Some(p) =
+                    inverted.read_postings(t, IndexRecordOption::WithFreqsAndPositions)?
+                {
+                    postings.push(p);
+                }
+            }
+            Ok((!postings.is_empty()).then(|| Side::new(postings)))
+        };
+        let (Some(a), Some(b)) = (side(&self.a)?, side(&self.b)?) else {
+            return Ok(None);
+        };
+        let mut s = NearScorer {
+            a,
+            b,
+            gap: self.gap.saturating_add(1),
+            doc: 0,
+            pa: Vec::new(),
+            pb: Vec::new(),
+        };
+        s.settle(0);
+        Ok(Some(s))
+    }
+}
+
+impl Weight for NearQuery {
+    fn scorer(&self, reader: &SegmentReader, _boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(match self.near_scorer(reader)? {
+            Some(s) => Box::new(s),
+            None => Box::new(EmptyScorer),
+        })
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut s = self.scorer(reader, 1.0)?;
+        if s.doc() > doc || s.seek(doc) != doc {
+            return Err(TantivyError::InvalidArgument(format!(
+                "document #({doc}) does not match"
+            )));
+        }
+        Ok(Explanation::new("NEAR", s.score()))
+    }
+}
+
+/// The documents holding any of a side's terms, in order.
+struct Side {
+    postings: Vec<SegmentPostings>,
+    doc: DocId,
+}
+
+impl Side {
+    fn new(postings: Vec<SegmentPostings>) -> Side {
+        let doc = postings.iter().map(|p| p.doc()).min().unwrap_or(TERMINATED);
+        Side { postings, doc }
+    }
+
+    /// The first document at or after `target`.
+    fn seek(&mut self, target: DocId) -> DocId {
+        if target > self.doc {
+            let mut doc = TERMINATED;
+            for p in &mut self.postings {
+                let d = if p.doc() < target {
+                    p.seek(target)
+                } else {
+                    p.doc()
+                };
+                doc = doc.min(d);
+            }
+            self.doc = doc;
+        }
+        self.doc
+    }
+
+    /// The sorted positions of the side's terms in the current document.
+    fn positions(&mut self, out: &mut Vec<u32>) {
+        out.clear();
+        for p in &mut self.postings {
+            if p.doc() == self.doc {
+                p.append_positions_with_offset(0, out);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+}
+
+struct NearScorer {
+    a: Side,
+    b: Side,
+    /// Greatest difference of positions: the gap in words, plus one.
+    gap: u32,
+    doc: DocId,
+    pa: Vec<u32>,
+    pb: Vec<u32>,
+}
+
+impl NearScorer {
+    /// Moves to the first match at or after `target`.
+    fn settle(&mut self, mut target: DocId) -> DocId {
+        self.doc = loop {
+            let da = self.a.seek(target);
+            if da == TERMINATED {
+                break TERMINATED;
+            }
+            let db = self.b.seek(da);
+            if db != da {
+                target = db;
+                continue;
+            }
+            self.a.positions(&mut self.pa);
+            self.b.positions(&mut self.pb);
+            if close(&self.pa, &self.pb, self.gap) {
+                break da;
+            }
+            target = da + 1;
+        };
+        self.doc
+    }
+}
+
+/// Whether a position of `a` and a different position of `b` are at most `max` apart (both
+/// sorted).
+fn close(a: &[u32], b: &[u32], max: u32) -> bool {
+    a.iter().any(|&x| {
+        let from = b.partition_point(|&y| y < x.saturating_sub(max));
+        b[from..]
+            .iter()
+            .take_while(|&&y| y <= x.saturating_add(max))
+            .any(|&y| y != x)
+    })
+}
+
+impl DocSet for NearScorer {
+    fn advance(&mut self) -> DocId {
+        if self.doc == TERMINATED {
+            return TERMINATED;
+        }
+        self.settle(self.doc + 1)
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if target <= self.doc {
+            return self.doc;
+        }
+        self.settle(target)
+    }
+
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    fn size_hint(&self) -> u32 {
+        let len = |s: &Side| s.postings.iter().map(|p| p.size_hint()).sum::<u32>();
+        len(&self.a).min(len(&self.b))
+    }
+}
+
+impl Scorer for NearScorer {
+    fn score(&mut self) -> Score {
+        0.0
+    }
+}
+
 fn term(field: tantivy::schema::Field, value: &str) -> Box<dyn TvQuery> {
     Box::new(TermQuery::new(
         Term::from_field_text(field, value),
         IndexRecordOption::Basic,
-    ))
-}
-
-fn scored_term(field: tantivy::schema::Field, value: &str) -> Box<dyn TvQuery> {
-    Box::new(TermQuery::new(
-        Term::from_field_text(field, value),
-        IndexRecordOption::WithFreqs,
     ))
 }
 
@@ -532,9 +834,328 @@ pub fn snippet(doc: &Analyzed<'_>, words: &[String], width: usize) -> Snippet {
     }
 }
 
+/// Small indexes in memory, for tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::doc::{Analysis, Document, Sentiment};
+
+    /// A reader over an index of these texts (in these languages), keyed `0`, `1`…, each
+    /// indexed as the pipeline indexes it.
+    pub fn reader(texts: &[(&str, Lang)]) -> Reader {
+        let (schema, fields) = crate::index::schema();
+        let index = Index::create_in_ram(schema);
+        crate::index::register_tokenizers(&index);
+        let mut w: tantivy::IndexWriter<TantivyDocument> = index
+            .writer_with_num_threads(1, 15_000_000)
+            .expect("writer");
+        let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("a time");
+        for (i, &(text, lang)) in texts.iter().enumerate() {
+            let doc = Document {
+                url: format!("https://e.org/{i}"),
+                title: String::new(),
+                text: text.to_string(),
+                published: Some(t),
+                fetched: t,
+                source: "test".into(),
+                author: None,
+                followers: None,
+                rating: None,
+                lang_hint: Some(lang),
+            };
+            let analysis = Analysis {
+                lang,
+                lang_confidence: 1.0,
+                sentiment: Sentiment::NEUTRAL,
+                because: Vec::new(),
+                mentions: Vec::new(),
+                expectations: Vec::new(),
+                topics: Vec::new(),
+            };
+            let analyzed = Analyzed::new(text, lang);
+            let key = i.to_string();
+            let rec =
+                crate::index::build_record(&fields, &key, &doc, text, &analyzed, &analysis, &[]);
+            w.add_document(rec.doc).expect("add");
+        }
+        w.commit().expect("commit");
+        let r = Reader::from_index(index).expect("reader");
+        r.reader.reload().expect("reload");
+        r
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keys of the documents the index finds for a query, sorted.
+    fn found(r: &Reader, q: &Query) -> Vec<String> {
+        let mut k: Vec<String> = r
+            .search_query(q, &Filters::default(), usize::MAX)
+            .expect("search")
+            .into_iter()
+            .map(|h| h.doc.key)
+            .collect();
+        k.sort();
+        k
+    }
+
+    /// Keys of the documents `Query::matches` accepts, sorted.
+    fn matching(texts: &[(&str, Lang)], q: &Query) -> Vec<String> {
+        let mut k: Vec<String> = texts
+            .iter()
+            .enumerate()
+            .filter(|(_, (t, l))| q.matches(&Analyzed::new(t, *l)))
+            .map(|(i, _)| i.to_string())
+            .collect();
+        k.sort();
+        k
+    }
+
+    #[test]
+    fn text_fields_are_indexed_with_positions() {
+        let (schema, fields) = crate::index::schema();
+        for f in fields
+            .stemmed
+            .iter()
+            .map(|(_, f)| *f)
+            .chain([fields.folded])
+        {
+            assert_eq!(
+                schema
+                    .get_field_entry(f)
+                    .field_type()
+                    .get_index_record_option(),
+                Some(IndexRecordOption::WithFreqsAndPositions),
+                "{}",
+                schema.get_field_entry(f).name()
+            );
+        }
+    }
+
+    #[test]
+    fn near_between_words_is_answered_by_the_index_as_matches_answers_it() {
+        // gaps of 0 to 4 words, both orders, stems and folded forms, elided articles and
+        // emoji (no position), the same word twice, a word by its stem and the other by its
+        // folded form only
+        let texts: Vec<(&str, Lang)> = vec![
+            ("La panne du réseau ce matin.", Lang::Fr),
+            ("Le réseau est en panne.", Lang::Fr),
+            ("Pannes : tout le réseau mobile coupé.", Lang::Fr),
+            ("Panne hier soir sur tout le réseau.", Lang::Fr),
+            ("Le réseau, encore et toujours, en panne.", Lang::Fr),
+            ("Une panne d'électricité du réseau.", Lang::Fr),
+            ("Une panne 😡 😡 réseau.", Lang::Fr),
+            ("Une panne, une seule.", Lang::Fr),
+            ("Panne, puis panne encore.", Lang::Fr),
+            ("La livraison tombée à l'eau.", Lang::Fr),
+            ("Les livraisons tombées à l'eau.", Lang::Fr),
+            ("Les livraisons ont été tombées hier.", Lang::Fr),
+            ("Rien à voir ici.", Lang::Fr),
+            ("I think it's broken.", Lang::En),
+            ("I think its battery died.", Lang::En),
+            ("Its screen, I still think, is fine.", Lang::En),
+            ("I really do not think that its price is fair.", Lang::En),
+            (
+                "Deliveries were late again; the delivery man never came.",
+                Lang::En,
+            ),
+            ("The delivery arrived late.", Lang::En),
+            ("Late, as every delivery is.", Lang::En),
+        ];
+        let r = testing::reader(&texts);
+        let queries = [
+            "panne NEAR/0 réseau",
+            "panne NEAR/1 réseau",
+            "panne NEAR/2 réseau",
+            "panne NEAR/3 réseau",
+            "réseau NEAR/4 panne",
+            "pannes NEAR/1 reseau",
+            "panne NEAR/3 pannes",
+            "panne NEAR/1 panne",
+            "panne NEAR/5 (réseau OR électricité)",
+            "livraisons NEAR/0 tombee",
+            "livraison NEAR/1 tombées",
+            "livraisons NEAR/2 tombee",
+            "think NEAR/0 its",
+            "think NEAR/1 its",
+            "think NEAR/2 its",
+            "its NEAR/3 think",
+            "think NEAR/5 its",
+            "delivery NEAR/1 late",
+            "deliveries NEAR/0 late",
+            "(delivery OR man) NEAR/2 (late OR came)",
+            "panne NEAR/2 réseau AND NOT électricité",
+            "think NEAR/1 its OR panne NEAR/0 réseau",
+        ];
+        for s in queries {
+            let q = Query::parse(s).expect(s);
+            assert!(!q.needs_check(), "{s}");
+            assert_eq!(found(&r, &q), matching(&texts, &q), "{s}");
+        }
+        // the boundaries, by hand: a gap of n words is near at NEAR/n, not at NEAR/(n-1)
+        let keys = |s: &str| found(&r, &Query::parse(s).expect(s));
+        assert_eq!(keys("panne NEAR/0 réseau"), ["6"], "emoji are not words");
+        assert_eq!(keys("panne NEAR/1 réseau"), ["0", "6"]);
+        assert_eq!(keys("panne NEAR/2 réseau"), ["0", "1", "2", "5", "6"]);
+        assert_eq!(keys("réseau NEAR/3 panne"), ["0", "1", "2", "5", "6"]);
+        assert_eq!(keys("réseau NEAR/4 panne"), ["0", "1", "2", "4", "5", "6"]);
+        assert_eq!(keys("think NEAR/0 its"), ["13", "14"]);
+        assert_eq!(keys("think NEAR/1 its"), ["13", "14", "16"]);
+        assert_eq!(keys("think NEAR/2 its"), ["13", "14", "16"]);
+        assert_eq!(keys("its NEAR/3 think"), ["13", "14", "15", "16"]);
+        assert_eq!(
+            keys("panne NEAR/1 panne"),
+            ["8"],
+            "two occurrences, not one twice"
+        );
+        // `livraisons` meets `livraison` by its stem, `tombee` meets `tombée` by its folded
+        // form only (their stems differ): the two fields' positions are read together
+        assert_ne!(
+            term_forms(Lang::Fr, "tombee").0,
+            term_forms(Lang::Fr, "tombée").0
+        );
+        assert_eq!(keys("livraisons NEAR/0 tombee"), ["9"]);
+    }
+
+    #[test]
+    fn near_agrees_with_matches_on_generated_texts() {
+        // a small vocabulary with inflections, accents, elisions and emoji, so that most
+        // pairs of words stand at every distance in some text
+        let fr = [
+            "panne",
+            "pannes",
+            "réseau",
+            "reseau",
+            "réseaux",
+            "l'appli",
+            "d'internet",
+            "😡",
+            "tombée",
+            "tombee",
+            "livraison",
+            "livraisons",
+            "le",
+            "qu'il",
+            "encore",
+            "Réseau",
+        ];
+        let en = [
+            "think",
+            "thinks",
+            "its",
+            "it's",
+            "delivery",
+            "deliveries",
+            "late",
+            "😡",
+            "the",
+            "battery",
+            "Think",
+            "is",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut owned: Vec<(String, Lang)> = Vec::new();
+        for i in 0..300 {
+            let (words, lang) = if i % 2 == 0 {
+                (&fr[..], Lang::Fr)
+            } else {
+                (&en[..], Lang::En)
+            };
+            let len = 2 + next(10);
+            let text: Vec<&str> = (0..len).map(|_| words[next(words.len())]).collect();
+            owned.push((text.join(" "), lang));
+        }
+        let texts: Vec<(&str, Lang)> = owned.iter().map(|(t, l)| (t.as_str(), *l)).collect();
+        let r = testing::reader(&texts);
+        let words = [
+            "panne",
+            "pannes",
+            "réseau",
+            "reseau",
+            "appli",
+            "internet",
+            "tombee",
+            "livraisons",
+            "think",
+            "its",
+            "it's",
+            "deliveries",
+            "late",
+            "battery",
+        ];
+        let mut checked = 0;
+        for _ in 0..400 {
+            let (a, b) = (words[next(words.len())], words[next(words.len())]);
+            let s = if next(4) == 0 {
+                let c = words[next(words.len())];
+                format!("({a} OR {c}) NEAR/{} {b}", next(5))
+            } else {
+                format!("{a} NEAR/{} {b}", next(5))
+            };
+            let q = Query::parse(&s).expect("parses");
+            let expected = matching(&texts, &q);
+            checked += expected.len();
+            assert_eq!(found(&r, &q), expected, "{s}");
+        }
+        assert!(checked > 500, "the texts hold the pairs: {checked}");
+    }
+
+    #[test]
+    fn near_with_a_phrase_is_checked_on_the_text() {
+        let texts = [
+            ("Le service client ne répond pas, panne totale.", Lang::Fr),
+            (
+                "Panne : le service technique dit que le client attend.",
+                Lang::Fr,
+            ),
+        ];
+        let r = testing::reader(&texts);
+        let q = Query::parse("panne NEAR/3 \"service client\"").unwrap();
+        assert!(q.needs_check());
+        assert_eq!(found(&r, &q), ["0"]);
+        let (total, hits) = r
+            .search_checked(&q, &Filters::default(), 10, MAX_CHECKED)
+            .unwrap();
+        assert_eq!((total, hits.len()), (1, 1));
+        // counting reads past the hits asked for
+        let q = Query::parse("panne NEAR/10 (\"service client\" OR \"le client\")").unwrap();
+        let (total, hits) = r.search_checked(&q, &Filters::default(), 1, 1000).unwrap();
+        assert_eq!((total, hits.len()), (2, 1));
+        let (total, _) = r.search_checked(&q, &Filters::default(), 1, 1).unwrap();
+        assert_eq!(total, 1, "a lower bound past the candidates read");
+    }
+
+    #[test]
+    fn huge_limits_do_not_overflow() {
+        let r = testing::reader(&[("think its fine", Lang::En)]);
+        for s in ["think NEAR/5 its", "think", "\"think its\" NEAR/2 fine"] {
+            let q = Query::parse(s).unwrap();
+            assert_eq!(
+                r.search_query(&q, &Filters::default(), usize::MAX)
+                    .unwrap()
+                    .len(),
+                1
+            );
+            let (total, hits) = r
+                .search_checked(&q, &Filters::default(), usize::MAX, usize::MAX)
+                .unwrap();
+            assert_eq!((total, hits.len()), (1, 1), "{s}");
+        }
+        let empty = testing::reader(&[]);
+        let q = Query::parse("think NEAR/5 its").unwrap();
+        assert!(empty
+            .search_query(&q, &Filters::default(), usize::MAX)
+            .unwrap()
+            .is_empty());
+    }
 
     #[test]
     fn snippet_marks_stemmed_matches() {

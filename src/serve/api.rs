@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::index::search::{Hit, Reader, SearchError};
+use crate::index::search::{Hit, Reader, SearchError, MAX_CHECKED};
 use crate::serve::app::{App, DigestError};
 use crate::serve::metrics::Gauge;
 use crate::serve::params::{Search, SearchParams, MAX_LIMIT};
@@ -39,18 +39,16 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 }
 
 /// A search's page of hits and how many documents match in all.
+///
+/// A NEAR between single words is answered by the index, and so is the count. A NEAR with a
+/// phrase of several words on one side is checked on the text of the candidates
+/// ([`Query::needs_check`](crate::analyze::query::Query::needs_check)): then only the best
+/// [`MAX_CHECKED`] candidates are read, the total counts the matches among them (a lower
+/// bound when more documents hold the words), and the pages end there.
 pub fn run_search(reader: &Reader, s: &Search) -> Result<(usize, Vec<Hit>), SearchError> {
     let offset = (s.page - 1).saturating_mul(s.limit);
     let want = offset.saturating_add(s.limit);
-    let total = if s.query.has_near() {
-        // NEAR is checked on the text of candidates: count what passes
-        reader
-            .search_query(&s.query, &s.filters, usize::MAX / 8)?
-            .len()
-    } else {
-        reader.count(Some(&s.query), &s.filters)?
-    };
-    let hits = reader.search_query(&s.query, &s.filters, want)?;
+    let (total, hits) = reader.search_checked(&s.query, &s.filters, want, MAX_CHECKED)?;
     Ok((total, hits.into_iter().skip(offset).collect()))
 }
 
@@ -606,6 +604,65 @@ mod tests {
             s,
             "\"a,b\"|\"say \"\"hi\"\"\"|\"'=HYPERLINK(\"\"x\"\")\"|plain"
         );
+    }
+
+    #[test]
+    fn searches_with_near_count_and_page_without_overflow() {
+        use crate::analyze::lang::Lang;
+        use crate::index::search::testing;
+        let reader = testing::reader(&[
+            ("I think its battery died.", Lang::En),
+            ("I do not think that its price is fair.", Lang::En),
+            ("Its screen, I still think, is fine.", Lang::En),
+            ("Nothing to see here.", Lang::En),
+            ("Le service client ne répond pas, panne totale.", Lang::Fr),
+        ]);
+        let search = |q: &str, limit: usize, page: usize| Search {
+            text: q.to_string(),
+            query: crate::analyze::query::Query::parse(q).unwrap(),
+            filters: Default::default(),
+            limit,
+            page,
+        };
+        let urls = |hits: &[Hit]| {
+            let mut u: Vec<String> = hits.iter().map(|h| h.doc.url.clone()).collect();
+            u.sort();
+            u
+        };
+        let (total, hits) = run_search(&reader, &search("think NEAR/5 its", 10, 1)).unwrap();
+        assert_eq!(total, 3);
+        assert_eq!(
+            urls(&hits),
+            ["https://e.org/0", "https://e.org/1", "https://e.org/2"]
+        );
+        let (total, hits) = run_search(&reader, &search("think NEAR/1 its", 10, 1)).unwrap();
+        assert_eq!(
+            (total, urls(&hits)),
+            (
+                2,
+                vec!["https://e.org/0".to_string(), "https://e.org/1".to_string()]
+            )
+        );
+        // pages: the total stays, the hits are the page's
+        let (total, hits) = run_search(&reader, &search("think NEAR/5 its", 2, 2)).unwrap();
+        assert_eq!((total, hits.len()), (3, 1));
+        // the largest page the parameters allow
+        let (total, hits) =
+            run_search(&reader, &search("think NEAR/5 its", MAX_LIMIT, 100_000)).unwrap();
+        assert_eq!((total, hits.len()), (3, 0));
+        // a phrase on a side: checked on the text
+        let (total, hits) =
+            run_search(&reader, &search("panne NEAR/3 \"service client\"", 10, 1)).unwrap();
+        assert_eq!(
+            (total, urls(&hits)),
+            (1, vec!["https://e.org/4".to_string()])
+        );
+        let (total, hits) = run_search(
+            &reader,
+            &search("panne NEAR/3 \"service client\"", MAX_LIMIT, 100_000),
+        )
+        .unwrap();
+        assert_eq!((total, hits.len()), (1, 0));
     }
 
     #[test]
