@@ -33,6 +33,8 @@ for p in sorted(glob.glob(os.path.join(pipelines, "*.toml"))):
 vader = SentimentIntensityAnalyzer()
 db = sqlite3.connect(db_path)
 db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(url UNINDEXED, title, body, lang UNINDEXED, brands, score UNINDEXED)")
+# a document's row by its address, so that a document read again replaces its row without a scan
+db.execute("CREATE TABLE IF NOT EXISTS urls(url TEXT PRIMARY KEY, id INTEGER)")
 with open(src, encoding="utf-8") as f:
     for line in f:
         d = json.loads(line)
@@ -44,8 +46,11 @@ with open(src, encoding="utf-8") as f:
         score = vader.polarity_scores(text[:5000])["compound"]
         low = text.lower()
         found = [b["id"] for b in brands if any(a.lower() in low for a in b.get("aliases", []) + b.get("ambiguous", []))]
-        db.execute("DELETE FROM docs WHERE url = ?", (d["url"],))
-        db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", (d["url"], d.get("title", ""), text, lang, " ".join(found), score))
+        old = db.execute("SELECT id FROM urls WHERE url = ?", (d["url"],)).fetchone()
+        if old:
+            db.execute("DELETE FROM docs WHERE rowid = ?", old)
+        row = db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", (d["url"], d.get("title", ""), text, lang, " ".join(found), score)).lastrowid
+        db.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)", (d["url"], row))
 db.commit()
 '''
 
