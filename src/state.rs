@@ -366,9 +366,9 @@ const INSERT: u8 = 1;
 const REMOVE: u8 = 2;
 
 /// The near-duplicate index, in memory: for each band bucket, the first live document that
-/// fell in it, and each document's key and sketch. About 200 bytes a fingerprinted document
-/// (a million of them in some 200 MB); lookups and inserts are hash-table operations, where
-/// sled paid sixteen to thirty-two keyed writes a document.
+/// fell in it, and each document's key and sketch. About 500 bytes a fingerprinted document
+/// (a million of them in some 500 MB); lookups and inserts are hash-table operations, where
+/// sled paid thirty-two keyed writes a document.
 #[derive(Default)]
 struct Lsh {
     buckets: FxHashMap<u32, u32>,
