@@ -253,16 +253,17 @@ impl State {
         }
         let mut out = Vec::new();
         let mut gone = Vec::new();
-        for (k, v) in self.tree.scan_prefix(Space::Simhash.prefix()).flatten() {
-            let rest = &k[Space::Simhash.prefix().len()..];
-            if let Some(key) = rest.strip_prefix(b"s/") {
-                if let Ok(key) = std::str::from_utf8(key) {
-                    out.push((key.to_string(), v.to_vec()));
-                }
-                gone.push(k.to_vec());
-            } else if rest.first() == Some(&b'b') {
-                gone.push(k.to_vec());
+        // only the signatures (`h/s/`) and the band buckets (`h/b…`): the exact-copy keys of
+        // short texts (`h/x/`, one a post) stay, and are not read
+        let signatures = Space::Simhash.key("s/");
+        for (k, v) in self.tree.scan_prefix(&signatures).flatten() {
+            if let Ok(key) = std::str::from_utf8(&k[signatures.len()..]) {
+                out.push((key.to_string(), v.to_vec()));
             }
+            gone.push(k.to_vec());
+        }
+        for (k, _) in self.tree.scan_prefix(Space::Simhash.key("b")).flatten() {
+            gone.push(k.to_vec());
         }
         let mut p = self.pending.lock().expect("state lock");
         for k in gone {
@@ -478,6 +479,12 @@ fn load_lsh(path: &Path, committed: u64) -> std::io::Result<Lsh> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(lsh),
         Err(e) => return Err(e),
     };
+    // room for every record at once: the tables are not grown (and rehashed) step by step
+    let records = bytes.len() / (1 + 2 + 32 + LSH_BANDS * 4 + SKETCH_LEN);
+    lsh.buckets.reserve(records * LSH_BANDS);
+    lsh.keys.reserve(records);
+    lsh.sketches.reserve(records);
+    lsh.by_key.reserve(records);
     let mut at = 0usize;
     while let Some(head) = bytes.get(at..at + 16) {
         let magic = u32::from_le_bytes(head[0..4].try_into().expect("4 bytes"));
