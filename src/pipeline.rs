@@ -404,13 +404,7 @@ impl Sink {
     fn original_of(&self, p: &Prepared, outcome: Outcome) -> Option<String> {
         let sims = dedup::SimIndex::new(&self.store.state);
         let original = match &p.signature {
-            Some(sig) => {
-                let found = sims.find(sig, &p.key);
-                if found.is_none() {
-                    sims.insert(sig, &p.key);
-                }
-                found
-            }
+            Some(sig) => sims.find_or_insert(sig, &p.key),
             // a short text is a copy only of the same words by the same author (a post
             // syndicated under its byline); two customers who write the same short sentence
             // are two mentions

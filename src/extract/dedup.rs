@@ -197,13 +197,27 @@ impl<'a> SimIndex<'a> {
     /// The key of the indexed document most similar to `sig` (at least [`MIN_SIMILARITY`]),
     /// other than `key` itself.
     pub fn find(&self, sig: &Signature, key: &str) -> Option<String> {
-        let sketch = sig.sketch();
+        self.most_similar(&sig.bands(), &sig.sketch(), key)
+    }
+
+    /// [`SimIndex::find`], and when nothing is found, `key` remembered as an original: the
+    /// bands and sketch computed once.
+    pub fn find_or_insert(&self, sig: &Signature, key: &str) -> Option<String> {
+        let (bands, sketch) = (sig.bands(), sig.sketch());
+        let found = self.most_similar(&bands, &sketch, key);
+        if found.is_none() {
+            self.state.near_insert(key, &bands, &sketch);
+        }
+        found
+    }
+
+    fn most_similar(&self, bands: &Bands, sketch: &Sketch, key: &str) -> Option<String> {
         let mut best: Option<(f64, String)> = None;
-        for (k, other) in self.state.near_candidates(&sig.bands()) {
+        for (k, other) in self.state.near_candidates(bands) {
             if k == key {
                 continue;
             }
-            let s = sketch_similarity(&sketch, &other);
+            let s = sketch_similarity(sketch, &other);
             let better = best
                 .as_ref()
                 .is_none_or(|(bs, bk)| s > *bs || s == *bs && k < *bk);
@@ -221,11 +235,6 @@ impl<'a> SimIndex<'a> {
 
     /// Forgets a document by its key alone, if it was remembered.
     pub fn forget(&self, key: &str) {
-        self.state.near_remove(key);
-    }
-
-    /// Forgets a document (when it is deleted or its text changed).
-    pub fn remove(&self, _sig: &Signature, key: &str) {
         self.state.near_remove(key);
     }
 }
@@ -336,7 +345,7 @@ mod tests {
                 .as_deref(),
             Some("https://a.example/panne")
         );
-        index.remove(&fp(STORY), "https://a.example/panne");
+        index.forget("https://a.example/panne");
         assert_eq!(index.find(&fp(&copy), "https://b.example/reprise"), None);
         // forgetting by key alone
         index.insert(&fp(STORY), "https://a.example/panne");
