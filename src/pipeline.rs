@@ -69,6 +69,57 @@ pub struct Prepared {
     pub signature: Option<dedup::Signature>,
 }
 
+/// What the sink needs of a prepared document: its identity and hashes, its index record,
+/// and what the detectors read. A cluster's analysers send it to the index role.
+pub struct Ready {
+    pub key: String,
+    pub url: String,
+    pub hash: u64,
+    pub hash_content: u64,
+    pub author: Option<String>,
+    pub published: Option<chrono::DateTime<chrono::Utc>>,
+    /// Event time: published, else fetched.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The brands mentioned, each with its sentiment (filled only when a watch listens).
+    pub brands: Vec<(String, Label)>,
+    pub watches: Vec<String>,
+    pub terms: Vec<Term>,
+    pub signature: Option<dedup::Signature>,
+    pub record: IndexRecord,
+}
+
+impl Prepared {
+    /// The sink's part.
+    pub fn ready(self) -> Ready {
+        let brands = if self.watches.is_empty() || self.doc.published.is_none() {
+            Vec::new()
+        } else {
+            self.analysis
+                .brands()
+                .into_iter()
+                .map(|b| {
+                    let label = self.analysis.brand_sentiment(&b).label;
+                    (b, label)
+                })
+                .collect()
+        };
+        Ready {
+            key: self.key,
+            at: self.doc.event_time(),
+            url: self.doc.url,
+            hash: self.hash,
+            hash_content: self.hash_content,
+            author: self.doc.author,
+            published: self.doc.published,
+            brands,
+            watches: self.watches,
+            terms: self.terms,
+            signature: self.signature,
+            record: self.record,
+        }
+    }
+}
+
 /// The synchronous transforms, shared by the workers.
 pub struct Transform {
     pub analyzer: Analyzer,
@@ -300,26 +351,17 @@ impl Sink {
     /// Queues a new document for the detectors of its watches. Undated documents are not
     /// queued: their time is only when vigie read them, and an archive imported today is no
     /// rise of today.
-    fn queue_detection(&mut self, p: &mut Prepared) {
-        if p.watches.is_empty() || p.doc.published.is_none() {
+    fn queue_detection(&mut self, r: &mut Ready) {
+        if r.watches.is_empty() || r.published.is_none() {
             return;
         }
-        let brands: Vec<(String, Label)> = p
-            .analysis
-            .brands()
-            .into_iter()
-            .map(|b| {
-                let label = p.analysis.brand_sentiment(&b).label;
-                (b, label)
-            })
-            .collect();
         self.to_detect.push(Queued {
-            url: p.doc.url.clone(),
-            at: p.doc.event_time(),
-            content_hash: p.hash_content,
-            terms: std::mem::take(&mut p.terms),
-            brands,
-            watches: p.watches.clone(),
+            url: r.url.clone(),
+            at: r.at,
+            content_hash: r.hash_content,
+            terms: std::mem::take(&mut r.terms),
+            brands: std::mem::take(&mut r.brands),
+            watches: r.watches.clone(),
         });
     }
 
@@ -357,35 +399,39 @@ impl Sink {
         Ok(())
     }
 
-    pub fn accept(&mut self, mut p: Prepared) -> Result<Outcome, StoreError> {
+    pub fn accept(&mut self, p: Prepared) -> Result<Outcome, StoreError> {
+        self.accept_ready(p.ready())
+    }
+
+    /// [`Sink::accept`] for a document prepared elsewhere (an analyser of a cluster).
+    pub fn accept_ready(&mut self, mut r: Ready) -> Result<Outcome, StoreError> {
         Stats::inc(&self.stats.received);
-        let previous = self.store.state.seen(&p.key);
+        let previous = self.store.state.seen(&r.key);
         let outcome = match previous {
-            Some(s) if s.hash == p.hash => Outcome::Unchanged,
+            Some(s) if s.hash == r.hash => Outcome::Unchanged,
             Some(_) => Outcome::Updated,
             None => Outcome::Added,
         };
         match outcome {
             Outcome::Unchanged => Stats::inc(&self.stats.unchanged),
             Outcome::Updated | Outcome::Added => {
-                let at = p.doc.event_time().timestamp();
+                let at = r.at.timestamp();
                 // a near-copy of a text already indexed (the same story syndicated, a repost)
                 // is indexed under its own address but points at the first one and counts
                 // once in the signals
-                match &self.original_of(&p, outcome) {
+                match &self.original_of(&r, outcome) {
                     Some(o) => {
-                        p.record.doc.add_text(self.store.fields.dup_of, o);
+                        r.record.doc.add_text(self.store.fields.dup_of, o);
                         Stats::inc(&self.stats.copies);
                     }
-                    None if outcome == Outcome::Added => self.queue_detection(&mut p),
+                    None if outcome == Outcome::Added => self.queue_detection(&mut r),
                     None => {}
                 }
-                self.store.upsert(p.record)?;
-                self.store.state.put(
-                    crate::state::Space::Seen,
-                    &p.key,
-                    &Seen { hash: p.hash, at },
-                );
+                let key = std::mem::take(&mut r.key);
+                self.store.upsert(r.record)?;
+                self.store
+                    .state
+                    .put(crate::state::Space::Seen, &key, &Seen { hash: r.hash, at });
                 Stats::inc(if outcome == Outcome::Added {
                     &self.stats.added
                 } else {
@@ -399,22 +445,22 @@ impl Sink {
         Ok(outcome)
     }
 
-    /// The key of the document `p` is a near-copy of; otherwise `p` is remembered as an
+    /// The key of the document `r` is a near-copy of; otherwise `r` is remembered as an
     /// original (when its text is long enough to be copied).
-    fn original_of(&self, p: &Prepared, outcome: Outcome) -> Option<String> {
+    fn original_of(&self, r: &Ready, outcome: Outcome) -> Option<String> {
         let sims = dedup::SimIndex::new(&self.store.state);
-        let original = match &p.signature {
-            Some(sig) => sims.find_or_insert(sig, &p.key),
+        let original = match &r.signature {
+            Some(sig) => sims.find_or_insert(sig, &r.key),
             // a short text is a copy only of the same words by the same author (a post
             // syndicated under its byline); two customers who write the same short sentence
             // are two mentions
-            None => p.doc.author.as_deref().and_then(|author| {
-                let k = format!("x/{:016x}/{}", p.hash_content, author.trim().to_lowercase());
+            None => r.author.as_deref().and_then(|author| {
+                let k = format!("x/{:016x}/{}", r.hash_content, author.trim().to_lowercase());
                 match self.store.state.get::<String>(Space::Simhash, &k) {
-                    Some(first) if first != p.key => Some(first),
+                    Some(first) if first != r.key => Some(first),
                     Some(_) => None,
                     None => {
-                        self.store.state.put(Space::Simhash, &k, &p.key);
+                        self.store.state.put(Space::Simhash, &k, &r.key);
                         None
                     }
                 }
@@ -422,8 +468,8 @@ impl Sink {
         };
         // an edited text that is now a copy, or too short to be copied, is no longer an
         // original others could be copies of
-        if original.is_some() || p.signature.is_none() && outcome == Outcome::Updated {
-            sims.forget(&p.key);
+        if original.is_some() || r.signature.is_none() && outcome == Outcome::Updated {
+            sims.forget(&r.key);
         }
         original
     }

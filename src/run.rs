@@ -285,7 +285,13 @@ pub fn after_pass(ctx: &mut AfterPass<'_>) {
         new_documents = ctx.summary.documents.added,
         "after pass"
     );
-    let wants_mail = ctx.config.watches.iter().any(|w| !w.digest.to.is_empty());
+    send_digests(ctx.config, ctx.store);
+}
+
+/// Sends the digests whose time has come (once a day each, recorded in the state so a
+/// restart never sends twice); committed when one was sent.
+pub fn send_digests(config: &Config, store: &mut Store) {
+    let wants_mail = config.watches.iter().any(|w| !w.digest.to.is_empty());
     if !wants_mail {
         return;
     }
@@ -299,19 +305,14 @@ pub fn after_pass(ctx: &mut AfterPass<'_>) {
         });
         return;
     }
-    let reader = match crate::index::search::Reader::from_index(ctx.store.index.clone()) {
+    let reader = match crate::index::search::Reader::from_index(store.index.clone()) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "cannot read the index for the digests");
             return;
         }
     };
-    let sent = crate::digest::send_due(
-        &ctx.config.watches,
-        &reader,
-        &ctx.store.state,
-        chrono::Utc::now(),
-    );
+    let sent = crate::digest::send_due(&config.watches, &reader, &store.state, chrono::Utc::now());
     for (watch, result) in &sent {
         match result {
             Ok(()) => tracing::info!(watch = %watch, "digest sent"),
@@ -319,7 +320,7 @@ pub fn after_pass(ctx: &mut AfterPass<'_>) {
         }
     }
     if !sent.is_empty() {
-        if let Err(e) = ctx.store.commit() {
+        if let Err(e) = store.commit() {
             tracing::error!(error = %e, "cannot record the digests sent");
         }
     }

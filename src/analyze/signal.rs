@@ -7,7 +7,7 @@ use xxhash_rust::xxh3::Xxh3;
 use crate::analyze::text::{Analyzed, TokenKind};
 
 /// A term: its key (hash of its stems) and how it reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Term {
     pub key: u64,
     /// The words as first written in the document, lowercased.

@@ -73,6 +73,55 @@ pub enum Command {
         #[command(subcommand)]
         command: SourcesCommand,
     },
+    /// Past one machine: set up and inspect the NATS JetStream cluster the roles of
+    /// `vigie run --nats URLS --role ROLE` work through.
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Create the streams, consumers and buckets (idempotent; the partition count is fixed
+    /// by the first run).
+    Init(ClusterInitArgs),
+    /// Each stream's messages, each consumer's lag, each partition's owner.
+    Status(ClusterStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterInitArgs {
+    /// The cluster's nodes: nats://HOST:PORT[,nats://HOST:PORT…].
+    #[arg(long, value_name = "URLS", env = "VIGIE_NATS")]
+    pub nats: String,
+    /// Partitions of the crawl frontier (a host's sources are all in one).
+    #[arg(long, default_value_t = 64)]
+    pub partitions: u32,
+    /// Copies of every stream and bucket (1 on a single server; 3 survives a node lost).
+    #[arg(long, default_value_t = 3)]
+    pub replicas: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterStatusArgs {
+    /// The cluster's nodes: nats://HOST:PORT[,nats://HOST:PORT…].
+    #[arg(long, value_name = "URLS", env = "VIGIE_NATS")]
+    pub nats: String,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A role of `vigie run --nats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// Polls the sources of the frontier partitions it owns; publishes what it fetched.
+    Fetch,
+    /// Extracts and analyses fetched documents; publishes index records.
+    Analyze,
+    /// Indexes the records (the single writer of --data), raises alerts, sends digests.
+    Index,
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +132,17 @@ pub struct RunArgs {
     /// Also serve the workspace from the crawler, on this address (as `vigie serve --listen`).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
+    /// Run one role of a cluster through NATS JetStream at these nodes
+    /// (nats://HOST:PORT[,…]); needs --role. Without it, everything runs in this process.
+    #[arg(long, value_name = "URLS", env = "VIGIE_NATS", requires = "role")]
+    pub nats: Option<String>,
+    /// The role this process plays in the cluster (with --nats). Fetch and analyse roles
+    /// take a scratch --data of their own; the index role's --data is the index.
+    #[arg(long, value_enum, requires = "nats")]
+    pub role: Option<Role>,
+    /// Serve the role's counters as Prometheus text on http://ADDR/metrics (with --nats).
+    #[arg(long, value_name = "ADDR", requires = "nats")]
+    pub metrics: Option<String>,
 }
 
 #[derive(Debug, Args)]

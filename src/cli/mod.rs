@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod analyze;
 pub mod args;
 pub mod check;
+pub mod cluster;
 pub mod common;
 pub mod demo;
 pub mod digest;
@@ -37,7 +38,18 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Analyze(a) => analyze::analyze(&g, a),
         Command::Extract(a) => extract::extract(a),
         Command::Search(a) => search::search(&g, a),
-        Command::Run(a) => run::run(&g, a.once, a.listen.as_deref()),
+        Command::Run(a) => match (&a.nats, a.role) {
+            (Some(urls), Some(role)) => cluster::run_role(
+                &g,
+                urls,
+                role,
+                a.metrics.as_deref(),
+                a.once,
+                a.listen.as_deref(),
+            ),
+            _ => run::run(&g, a.once, a.listen.as_deref()),
+        },
+        Command::Cluster { command } => cluster::cluster(&g, command),
         Command::Serve(a) => serve::serve(&g, &a.listen),
         Command::Digest(a) => digest::digest(&g, a),
         Command::Alerts(a) => alerts::alerts(&g, a),

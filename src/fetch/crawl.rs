@@ -208,7 +208,7 @@ async fn run_pass(
 }
 
 /// Polls one source and stages its new health; `None` when the pipeline is gone.
-async fn poll_recorded(
+pub async fn poll_recorded(
     crawler: &Crawler,
     source: &Source,
     tx: &Sender<Msg>,

@@ -688,6 +688,12 @@ impl Crawler {
         c.insert(key.to_string())
     }
 
+    /// Forgets every item taken by the polls of this process (their documents did not reach
+    /// the pipeline: the next polls take them again).
+    pub fn forget_claims(&self) {
+        self.claimed.lock().expect("claimed lock").clear();
+    }
+
     fn unclaim(&self, key: &str) {
         self.claimed.lock().expect("claimed lock").remove(key);
     }

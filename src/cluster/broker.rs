@@ -1,0 +1,303 @@
+//! The connection to the cluster and the names every role agrees on.
+
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream;
+use async_nats::jetstream::message::PublishMessage as Publish;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// The frontier: one subject per source, `vigie.frontier.<partition>.<source>`.
+pub const FRONTIER: &str = "VIGIE_FRONTIER";
+/// Fetched documents, to the analysers.
+pub const DOCS: &str = "VIGIE_DOCS";
+pub const DOCS_SUBJECT: &str = "vigie.docs";
+/// Prepared records, to the index role.
+pub const RECORDS: &str = "VIGIE_RECORDS";
+pub const RECORDS_SUBJECT: &str = "vigie.records";
+/// Fetch state: per source, validators, items seen and health; per partition, its owner.
+pub const FETCH_KV: &str = "vigie_fetch";
+/// Bodies too large for a message.
+pub const BODIES: &str = "vigie_bodies";
+/// The consumer of the analysers (shared) and of the index role.
+pub const ANALYZE_CONSUMER: &str = "analyze";
+pub const INDEX_CONSUMER: &str = "index";
+/// The priority group of the frontier's consumers.
+pub const OWNER_GROUP: &str = "owner";
+/// The stream metadata that records the partition count fixed at `init`.
+pub const PARTITIONS_META: &str = "vigie.partitions";
+/// Oldest server with pinned-client priority groups.
+pub const MIN_SERVER: (u64, u64) = (2, 11);
+/// How long a publish is retried (leader elections, a node restarting) before the role
+/// gives up on that message (it is then redelivered to it or another worker).
+pub const PUBLISH_PATIENCE: Duration = Duration::from_secs(120);
+
+/// The frontier consumer of partition `p`.
+pub fn partition_consumer(p: u32) -> String {
+    format!("fetch-{p}")
+}
+
+/// The frontier subject of a source.
+pub fn frontier_subject(p: u32, source_id: &str) -> String {
+    format!("vigie.frontier.{p}.{:016x}", xxh3_64(source_id.as_bytes()))
+}
+
+/// The partition of a host: a hash of its lowercase name, modulo the partition count.
+pub fn partition_of(host: &str, partitions: u32) -> u32 {
+    (xxh3_64(host.to_ascii_lowercase().as_bytes()) % u64::from(partitions.max(1))) as u32
+}
+
+/// The partition of a source: that of its host (every source of a host in one partition, so
+/// one fetcher has all of a host's requests).
+pub fn source_partition(source: &crate::config::Source, partitions: u32) -> u32 {
+    partition_of(source.url.host_str().unwrap_or(&source.id), partitions)
+}
+
+/// Why the cluster cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("--nats: {0}")]
+    Urls(String),
+    #[error("cannot reach the NATS cluster at {urls}: {why}")]
+    Connect { urls: String, why: String },
+    #[error("nats-server {version} at {urls} is too old: vigie needs {}.{} or newer (pinned consumers); Debian's packaged 2.9 ignores them", MIN_SERVER.0, MIN_SERVER.1)]
+    OldServer { version: String, urls: String },
+    #[error("the cluster has no vigie streams: run `vigie cluster init --nats URLS` first ({0})")]
+    NotInitialised(String),
+    #[error("{0}")]
+    Broker(String),
+    #[error("{0}")]
+    Store(String),
+}
+
+impl ClusterError {
+    pub fn broker(what: &str, e: impl std::fmt::Display) -> Self {
+        ClusterError::Broker(format!("{what}: {e}"))
+    }
+}
+
+/// A connection and its JetStream context.
+#[derive(Clone)]
+pub struct Broker {
+    pub client: async_nats::Client,
+    pub js: jetstream::Context,
+    pub urls: String,
+}
+
+/// Parses `nats://HOST:PORT,nats://HOST:PORT`.
+pub fn parse_urls(urls: &str) -> Result<Vec<async_nats::ServerAddr>, ClusterError> {
+    let list: Vec<&str> = urls
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect();
+    if list.is_empty() {
+        return Err(ClusterError::Urls(
+            "no address (expected nats://HOST:PORT[,nats://HOST:PORT…])".into(),
+        ));
+    }
+    list.iter()
+        .map(|u| {
+            u.parse::<async_nats::ServerAddr>()
+                .map_err(|e| ClusterError::Urls(format!("{u}: {e}")))
+        })
+        .collect()
+}
+
+/// Connects to any node of the cluster (reconnecting to the others for as long as the
+/// process lives) and refuses servers older than 2.11.
+pub async fn connect(urls: &str, name: &str) -> Result<Broker, ClusterError> {
+    let addrs = parse_urls(urls)?;
+    let opts = async_nats::ConnectOptions::new()
+        .name(name)
+        .connection_timeout(Duration::from_secs(5))
+        .retry_on_initial_connect()
+        .max_reconnects(None)
+        .event_callback(|e| async move {
+            tracing::info!(event = %e, "nats");
+        });
+    let client = tokio::time::timeout(Duration::from_secs(20), async {
+        let c = opts.connect(addrs).await?;
+        // the initial connection is retried in the background: wait until it is up
+        while c.connection_state() != async_nats::connection::State::Connected {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok::<_, async_nats::ConnectError>(c)
+    })
+    .await
+    .map_err(|_| ClusterError::Connect {
+        urls: urls.into(),
+        why: "no node answered in 20 s".into(),
+    })?
+    .map_err(|e| ClusterError::Connect {
+        urls: urls.into(),
+        why: e.to_string(),
+    })?;
+    let version = client.server_info().version;
+    if !version_ok(&version) {
+        return Err(ClusterError::OldServer {
+            version,
+            urls: urls.into(),
+        });
+    }
+    let js = jetstream::ContextBuilder::new()
+        .timeout(Duration::from_secs(10))
+        .build(client.clone());
+    Ok(Broker {
+        client,
+        js,
+        urls: urls.into(),
+    })
+}
+
+/// `2.11.0` or newer.
+pub fn version_ok(version: &str) -> bool {
+    let mut parts = version
+        .trim_start_matches('v')
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u64>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    (major, minor) >= MIN_SERVER
+}
+
+impl Broker {
+    /// The partition count fixed at `init`.
+    pub async fn partitions(&self) -> Result<u32, ClusterError> {
+        let mut stream = self
+            .js
+            .get_stream(FRONTIER)
+            .await
+            .map_err(|e| ClusterError::NotInitialised(e.to_string()))?;
+        let info = stream
+            .info()
+            .await
+            .map_err(|e| ClusterError::broker("frontier stream", e))?;
+        info.config
+            .metadata
+            .get(PARTITIONS_META)
+            .and_then(|p| p.parse::<u32>().ok())
+            .filter(|p| *p > 0)
+            .ok_or_else(|| {
+                ClusterError::NotInitialised(format!("{FRONTIER} has no {PARTITIONS_META}"))
+            })
+    }
+
+    /// Publishes to a stream and waits for the stream to store it, retrying (same message
+    /// id: the stream drops the copies) through leader elections and restarts.
+    pub async fn publish(
+        &self,
+        subject: &str,
+        id: &str,
+        payload: bytes::Bytes,
+    ) -> Result<(), ClusterError> {
+        let started = Instant::now();
+        let mut wait = Duration::from_millis(100);
+        loop {
+            let msg = Publish::build().message_id(id).payload(payload.clone());
+            let err = match self.js.send_publish(subject.to_string(), msg).await {
+                Ok(ack) => match ack.await {
+                    Ok(_) => return Ok(()),
+                    Err(e) => e.to_string(),
+                },
+                Err(e) => e.to_string(),
+            };
+            if started.elapsed() > PUBLISH_PATIENCE {
+                return Err(ClusterError::Broker(format!(
+                    "publishing to {subject} failed for {} s: {err}",
+                    PUBLISH_PATIENCE.as_secs()
+                )));
+            }
+            tracing::debug!(subject, error = %err, "publish retried");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(2));
+        }
+    }
+}
+
+impl Broker {
+    /// Stores a body too large for a message under `name` (retried like a publish).
+    pub async fn put_object(&self, name: &str, body: Vec<u8>) -> Result<(), ClusterError> {
+        let started = Instant::now();
+        loop {
+            let err = match self.js.get_object_store(BODIES).await {
+                Ok(store) => {
+                    let mut reader = std::io::Cursor::new(body.clone());
+                    match store.put(name, &mut reader).await {
+                        Ok(_) => return Ok(()),
+                        Err(e) => e.to_string(),
+                    }
+                }
+                Err(e) => e.to_string(),
+            };
+            if started.elapsed() > PUBLISH_PATIENCE {
+                return Err(ClusterError::Broker(format!("storing {name}: {err}")));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Reads a stored body.
+    pub async fn get_object(&self, name: &str) -> Result<Vec<u8>, ClusterError> {
+        use tokio::io::AsyncReadExt;
+        let store = self
+            .js
+            .get_object_store(BODIES)
+            .await
+            .map_err(|e| ClusterError::broker("bodies' store", e))?;
+        let mut obj = store
+            .get(name)
+            .await
+            .map_err(|e| ClusterError::broker(&format!("body {name}"), e))?;
+        let mut out = Vec::new();
+        obj.read_to_end(&mut out)
+            .await
+            .map_err(|e| ClusterError::broker(&format!("body {name}"), e))?;
+        Ok(out)
+    }
+
+    /// Deletes a body once its message is done with (best effort: the store is a buffer).
+    pub async fn delete_object(&self, name: &str) {
+        if let Ok(store) = self.js.get_object_store(BODIES).await {
+            let _ = store.delete(name).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert!(version_ok("2.11.0"));
+        assert!(version_ok("2.15.1"));
+        assert!(version_ok("v3.0.0"));
+        assert!(!version_ok("2.9.25"));
+        assert!(!version_ok("2.10.22"));
+        assert!(!version_ok("garbage"));
+    }
+
+    #[test]
+    fn partitions_are_stable_and_spread() {
+        assert_eq!(
+            partition_of("Example.COM", 64),
+            partition_of("example.com", 64)
+        );
+        let mut hit = [0u32; 8];
+        for i in 0..800 {
+            hit[partition_of(&format!("host{i}.example"), 8) as usize] += 1;
+        }
+        assert!(hit.iter().all(|&n| n > 60), "{hit:?}");
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            parse_urls("nats://127.0.0.1:4222, nats://127.0.0.1:4223")
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(parse_urls(" , ").is_err());
+    }
+}

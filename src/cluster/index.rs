@@ -1,0 +1,240 @@
+//! The index role: the single writer of the index and its state (deduplication, detectors,
+//! alerts), as in `vigie run`. Records are acknowledged only once the commit that holds them
+//! is on disk: a record delivered again after a crash finds its document already indexed
+//! with the same hash and changes nothing, so no document is indexed twice and no alert is
+//! raised twice.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, AckKind};
+use futures_util::StreamExt;
+
+use crate::cluster::broker::{Broker, ClusterError, INDEX_CONSUMER, RECORDS};
+use crate::cluster::metrics::Metrics;
+use crate::cluster::wire::{self, Received, WireRecord};
+use crate::config::Config;
+use crate::data::DataDir;
+use crate::index::writer::Store;
+use crate::pipeline::{Outcome, Sink, Transform};
+
+/// Records taken at once.
+const BATCH: usize = 1000;
+/// A batch is committed (then acknowledged) once it holds this many records...
+const COMMIT_RECORDS: usize = 5000;
+/// ...or its oldest record waited this long.
+const COMMIT_AFTER: Duration = Duration::from_millis(1000);
+/// Documents handed over by `vigie ingest` are read this often.
+const INBOX_EVERY: Duration = Duration::from_secs(5);
+/// Digests due are looked for this often.
+const DIGESTS_EVERY: Duration = Duration::from_secs(60);
+
+/// Runs until `stop` resolves; what is taken is committed and acknowledged before it returns.
+pub async fn run(
+    b: Broker,
+    config: Arc<Config>,
+    data: &DataDir,
+    metrics: Arc<Metrics>,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), ClusterError> {
+    let store =
+        Store::open(data, "run --role index").map_err(|e| ClusterError::Store(e.to_string()))?;
+    let mut sink = Sink::new(store, config.clone());
+    let transform = Transform::new(config.clone());
+    crate::ingest::drain_inbox(data, &transform, &mut sink)
+        .map_err(|e| ClusterError::Store(e.to_string()))?;
+    let schema = crate::index::schema().0;
+    let mut batch = Batch::default();
+    let mut last_inbox = Instant::now();
+    let mut last_digests = Instant::now();
+    tokio::spawn(watch_lag(b.clone(), metrics.clone()));
+    tokio::pin!(stop);
+    'outer: loop {
+        let messages = match pull(&b).await {
+            Ok(m) => m,
+            Err(e) => {
+                Metrics::inc(&metrics.broker_errors);
+                tracing::warn!(error = %e, "records' consumer not reachable; retrying");
+                tokio::select! {
+                    _ = &mut stop => break 'outer,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+        };
+        tokio::pin!(messages);
+        loop {
+            let next = tokio::select! {
+                _ = &mut stop => break 'outer,
+                n = tokio::time::timeout(Duration::from_millis(200), messages.next()) => n,
+            };
+            match next {
+                Err(_) => {}
+                Ok(None) => break,
+                Ok(Some(Err(e))) => {
+                    Metrics::inc(&metrics.broker_errors);
+                    tracing::warn!(error = %e, "pulling records stopped; pulling again");
+                    break;
+                }
+                Ok(Some(Ok(msg))) => {
+                    accept(&b, &mut sink, &schema, &metrics, msg, &mut batch).await?;
+                }
+            }
+            if batch.due() {
+                commit(&mut sink, &metrics, &mut batch, &b).await?;
+            }
+            if last_inbox.elapsed() >= INBOX_EVERY {
+                last_inbox = Instant::now();
+                crate::ingest::drain_inbox(data, &transform, &mut sink)
+                    .map_err(|e| ClusterError::Store(e.to_string()))?;
+            }
+            if last_digests.elapsed() >= DIGESTS_EVERY {
+                last_digests = Instant::now();
+                commit(&mut sink, &metrics, &mut batch, &b).await?;
+                crate::run::send_digests(&config, &mut sink.store);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    commit(&mut sink, &metrics, &mut batch, &b).await?;
+    sink.close()
+        .map_err(|e| ClusterError::Store(e.to_string()))?;
+    Ok(())
+}
+
+/// Records indexed, waiting for their commit to be acknowledged.
+#[derive(Default)]
+struct Batch {
+    messages: Vec<jetstream::Message>,
+    objects: Vec<String>,
+    since: Option<Instant>,
+}
+
+impl Batch {
+    fn due(&self) -> bool {
+        !self.messages.is_empty()
+            && (self.messages.len() >= COMMIT_RECORDS
+                || self.since.is_some_and(|t| t.elapsed() >= COMMIT_AFTER))
+    }
+}
+
+async fn pull(b: &Broker) -> Result<jetstream::consumer::pull::Stream, ClusterError> {
+    let stream =
+        b.js.get_stream(RECORDS)
+            .await
+            .map_err(|e| ClusterError::NotInitialised(format!("{RECORDS}: {e}")))?;
+    let consumer: jetstream::consumer::Consumer<jetstream::consumer::pull::Config> = stream
+        .get_consumer(INDEX_CONSUMER)
+        .await
+        .map_err(|e| ClusterError::NotInitialised(format!("{INDEX_CONSUMER}: {e}")))?;
+    consumer
+        .stream()
+        .max_messages_per_batch(BATCH)
+        .expires(Duration::from_secs(5))
+        .heartbeat(Duration::from_secs(2))
+        .messages()
+        .await
+        .map_err(|e| ClusterError::broker("pulling records", e))
+}
+
+async fn accept(
+    b: &Broker,
+    sink: &mut Sink,
+    schema: &tantivy::schema::Schema,
+    metrics: &Metrics,
+    msg: jetstream::Message,
+    batch: &mut Batch,
+) -> Result<(), ClusterError> {
+    Metrics::inc(&metrics.received);
+    if msg.info().map(|i| i.delivered > 1).unwrap_or(false) {
+        Metrics::inc(&metrics.redelivered);
+    }
+    let (packed, object) = match wire::received(&msg.payload) {
+        Ok(Received::Packed(p)) => (p.to_vec(), None),
+        Ok(Received::Object(name)) => match b.get_object(&name).await {
+            Ok(body) => (body, Some(name)),
+            Err(e) => {
+                Metrics::inc(&metrics.broker_errors);
+                tracing::warn!(error = %e, "record body not readable yet");
+                let _ = msg
+                    .ack_with(AckKind::Nak(Some(Duration::from_secs(2))))
+                    .await;
+                return Ok(());
+            }
+        },
+        Err(e) => {
+            Metrics::inc(&metrics.refused);
+            tracing::error!(error = %e, "unreadable record dropped");
+            let _ = msg.ack_with(AckKind::Term).await;
+            return Ok(());
+        }
+    };
+    let ready = wire::unpack::<WireRecord>(&packed).and_then(|r| r.into_ready(schema));
+    match ready {
+        Ok(r) => {
+            let outcome = sink
+                .accept_ready(r)
+                .map_err(|e| ClusterError::Store(e.to_string()))?;
+            match outcome {
+                Outcome::Added => Metrics::inc(&metrics.added),
+                Outcome::Unchanged => Metrics::inc(&metrics.unchanged),
+                Outcome::Updated => {}
+            }
+        }
+        Err(e) => {
+            sink.failed();
+            Metrics::inc(&metrics.refused);
+            tracing::error!(error = %e, "record refused");
+        }
+    }
+    batch.since.get_or_insert_with(Instant::now);
+    batch.messages.push(msg);
+    batch.objects.extend(object);
+    Ok(())
+}
+
+/// Commits what the batch indexed, then acknowledges its records.
+async fn commit(
+    sink: &mut Sink,
+    metrics: &Metrics,
+    batch: &mut Batch,
+    b: &Broker,
+) -> Result<(), ClusterError> {
+    if batch.messages.is_empty() {
+        return Ok(());
+    }
+    sink.commit()
+        .map_err(|e| ClusterError::Store(e.to_string()))?;
+    Metrics::inc(&metrics.commits);
+    for msg in batch.messages.drain(..) {
+        match msg.ack().await {
+            Ok(()) => Metrics::inc(&metrics.acked),
+            Err(e) => {
+                // delivered again later, and then found unchanged
+                Metrics::inc(&metrics.broker_errors);
+                tracing::debug!(error = %e, "ack lost");
+            }
+        }
+    }
+    for name in batch.objects.drain(..) {
+        b.delete_object(&name).await;
+    }
+    batch.since = None;
+    Ok(())
+}
+
+async fn watch_lag(b: Broker, metrics: Arc<Metrics>) {
+    loop {
+        if let Ok(stream) = b.js.get_stream(RECORDS).await {
+            if let Ok(mut c) = stream
+                .get_consumer::<jetstream::consumer::pull::Config>(INDEX_CONSUMER)
+                .await
+            {
+                if let Ok(info) = c.info().await {
+                    Metrics::set(&metrics.lag, info.num_pending);
+                    Metrics::set(&metrics.ack_pending, info.num_ack_pending as u64);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+}
