@@ -515,6 +515,34 @@ impl Sink {
     }
 }
 
+/// Where prepared records go: the seam between the index role of a cluster and an index.
+/// [`Sink`] (tantivy and the sled state, detectors and alerts) is the one built; another
+/// engine would be a sink like it.
+pub trait RecordSink {
+    /// Indexes one record (or finds it unchanged); nothing is durable before [`commit`].
+    ///
+    /// [`commit`]: RecordSink::commit
+    fn accept_ready(&mut self, r: Ready) -> Result<Outcome, StoreError>;
+    /// Counts a record that could not be read.
+    fn refused(&mut self);
+    /// Makes everything accepted so far durable (and delivers the alerts it raised).
+    fn commit(&mut self) -> Result<(), StoreError>;
+}
+
+impl RecordSink for Sink {
+    fn accept_ready(&mut self, r: Ready) -> Result<Outcome, StoreError> {
+        Sink::accept_ready(self, r)
+    }
+
+    fn refused(&mut self) {
+        self.failed();
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        Sink::commit(self)
+    }
+}
+
 /// Runs `f` over the items `next` gives, on `workers` threads, and hands the results to `emit`
 /// in input order. At most [`MAX_IN_FLIGHT`] items are between `next` and `emit` at any
 /// time. A panic in `f` becomes an error for that item only. `emit` returning `false` stops

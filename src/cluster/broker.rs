@@ -31,6 +31,9 @@ pub const MIN_SERVER: (u64, u64) = (2, 11);
 /// gives up on that message (it is then redelivered to it or another worker).
 pub const PUBLISH_PATIENCE: Duration = Duration::from_secs(120);
 
+/// How long a role waits at start for a cluster electing its leaders.
+pub const SETTLE: Duration = Duration::from_secs(60);
+
 /// The frontier consumer of partition `p`.
 pub fn partition_consumer(p: u32) -> String {
     format!("fetch-{p}")
@@ -161,8 +164,25 @@ pub fn version_ok(version: &str) -> bool {
 }
 
 impl Broker {
-    /// The partition count fixed at `init`.
+    /// The partition count fixed at `init`, waiting (up to [`SETTLE`]) for a cluster that is
+    /// electing its leaders; a cluster without vigie's streams is an error at once.
     pub async fn partitions(&self) -> Result<u32, ClusterError> {
+        let started = Instant::now();
+        loop {
+            match self.partitions_once().await {
+                Ok(p) => return Ok(p),
+                Err(e) => {
+                    let missing = e.to_string().contains("not found");
+                    if missing || started.elapsed() > SETTLE {
+                        return Err(e);
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+    }
+
+    async fn partitions_once(&self) -> Result<u32, ClusterError> {
         let mut stream = self
             .js
             .get_stream(FRONTIER)

@@ -9,7 +9,7 @@
 //!
 //! A poll's documents are published to the documents stream (message id: address and
 //! content hash) before the poll's state is saved in the fetch bucket (validators, items
-//! seen, health: keyed by source, read again at every poll, so a new owner carries on where
+//! seen, health: keyed by partition and source, read again at every poll, so a new owner carries on where
 //! the last one stopped), and the poll's message is acknowledged last. A fetcher killed
 //! anywhere in between leaves a poll that is done again; what it published again is
 //! dropped by the stream or found unchanged by the index role.
@@ -61,10 +61,11 @@ pub struct SourceState {
     pub health: Option<Health>,
 }
 
-/// The bucket key of a source's state.
-pub fn state_key(source_id: &str) -> String {
+/// The bucket key of a source's state, under its partition (`p3.src.<hash>`: a partition's
+/// state is one key prefix).
+pub fn state_key(partition: u32, source_id: &str) -> String {
     format!(
-        "src.{:016x}",
+        "p{partition}.src.{:016x}",
         xxhash_rust::xxh3::xxh3_64(source_id.as_bytes())
     )
 }
@@ -103,10 +104,18 @@ pub async fn run(
         .map_err(|e| ClusterError::Store(format!("cannot start the fetcher: {e}")))?
         .remember_in(state.clone());
     let crawler = Arc::new(Crawler::new(fetcher, state));
-    let kv =
-        b.js.get_key_value(FETCH_KV)
-            .await
-            .map_err(|e| ClusterError::NotInitialised(format!("{FETCH_KV}: {e}")))?;
+    let kv = {
+        let started = Instant::now();
+        loop {
+            match b.js.get_key_value(FETCH_KV).await {
+                Ok(kv) => break kv,
+                Err(e) if started.elapsed() > crate::cluster::broker::SETTLE => {
+                    return Err(ClusterError::NotInitialised(format!("{FETCH_KV}: {e}")))
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+            }
+        }
+    };
     let by_subject = config
         .sources
         .sources
@@ -312,7 +321,7 @@ async fn poll_source(
     source: &Source,
     msg: &jetstream::Message,
 ) -> Result<(), ClusterError> {
-    let key = state_key(&source.id);
+    let key = state_key(source_partition(source, ctx.partitions), &source.id);
     let (mut saved, revision) = load(&ctx.kv, &key).await?;
     let state = &ctx.crawler.state;
     hydrate(state, source, &saved);
@@ -507,11 +516,12 @@ mod tests {
 
     #[test]
     fn state_keys_are_bucket_safe() {
-        let k = state_key("feed 1/é");
+        let k = state_key(3, "feed 1/é");
+        assert!(k.starts_with("p3.src."));
         assert!(k
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_'));
-        assert_ne!(state_key("a"), state_key("b"));
+        assert_ne!(state_key(0, "a"), state_key(0, "b"));
     }
 
     #[test]

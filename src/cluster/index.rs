@@ -16,7 +16,7 @@ use crate::cluster::wire::{self, Received, WireRecord};
 use crate::config::Config;
 use crate::data::DataDir;
 use crate::index::writer::Store;
-use crate::pipeline::{Outcome, Sink, Transform};
+use crate::pipeline::{Outcome, RecordSink, Sink, Transform};
 
 /// Records taken at once.
 const BATCH: usize = 1000;
@@ -138,7 +138,7 @@ async fn pull(b: &Broker) -> Result<jetstream::consumer::pull::Stream, ClusterEr
 
 async fn accept(
     b: &Broker,
-    sink: &mut Sink,
+    sink: &mut impl RecordSink,
     schema: &tantivy::schema::Schema,
     metrics: &Metrics,
     msg: jetstream::Message,
@@ -171,8 +171,7 @@ async fn accept(
     let ready = wire::unpack::<WireRecord>(&packed).and_then(|r| r.into_ready(schema));
     match ready {
         Ok(r) => {
-            let outcome = sink
-                .accept_ready(r)
+            let outcome = RecordSink::accept_ready(sink, r)
                 .map_err(|e| ClusterError::Store(e.to_string()))?;
             match outcome {
                 Outcome::Added => Metrics::inc(&metrics.added),
@@ -181,7 +180,7 @@ async fn accept(
             }
         }
         Err(e) => {
-            sink.failed();
+            sink.refused();
             Metrics::inc(&metrics.refused);
             tracing::error!(error = %e, "record refused");
         }
@@ -194,7 +193,7 @@ async fn accept(
 
 /// Commits what the batch indexed, then acknowledges its records.
 async fn commit(
-    sink: &mut Sink,
+    sink: &mut impl RecordSink,
     metrics: &Metrics,
     batch: &mut Batch,
     b: &Broker,
