@@ -136,8 +136,9 @@ pub struct RunArgs {
     /// (nats://HOST:PORT[,…]); needs --role. Without it, everything runs in this process.
     #[arg(long, value_name = "URLS", env = "VIGIE_NATS", requires = "role")]
     pub nats: Option<String>,
-    /// The role this process plays in the cluster (with --nats). Fetch and analyse roles
-    /// take a scratch --data of their own; the index role's --data is the index.
+    /// The role this process plays in the cluster (with --nats). A fetcher takes a scratch
+    /// --data of its own (a cache of its fetch state); the index role's --data is the index;
+    /// an analyser writes nothing.
     #[arg(long, value_enum, requires = "nats")]
     pub role: Option<Role>,
     /// Serve the role's counters as Prometheus text on http://ADDR/metrics (with --nats).

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::cli::args::{ClusterCommand, Global, Role};
-use crate::cli::common::{load_config, Failure};
+use std::io::Write;
+
+use crate::cli::common::{load_config, output_failed, Failure};
 use crate::cluster::broker::{connect, Broker, ClusterError};
 use crate::cluster::metrics::Metrics;
 use crate::cluster::setup::{self, Status};
@@ -41,13 +43,14 @@ pub fn cluster(g: &Global, command: ClusterCommand) -> Result<ExitCode, Failure>
                     .map_err(failure)?;
                 if !g.quiet {
                     eprintln!(
-                        "cluster ready at {}: {} partitions, {} replica{}; created {}; already there {}",
+                        "cluster ready at {}: {} partitions, {} replica{}; created {}; already there {}{}",
                         b.urls,
                         r.partitions,
                         r.replicas,
                         if r.replicas == 1 { "" } else { "s" },
                         list(&r.created),
                         list(&r.existing),
+                        r.note.as_deref().map(|n| format!("\nnote: {n}")).unwrap_or_default(),
                     );
                 }
                 Ok(ExitCode::SUCCESS)
@@ -55,15 +58,16 @@ pub fn cluster(g: &Global, command: ClusterCommand) -> Result<ExitCode, Failure>
             ClusterCommand::Status(a) => {
                 let b = connect(&a.nats, "vigie cluster status").await.map_err(failure)?;
                 let s = setup::status(&b).await.map_err(failure)?;
-                if a.json {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&s).expect("status serialises")
-                    );
+                let out = if a.json {
+                    serde_json::to_string_pretty(&s).expect("status serialises") + "\n"
                 } else {
-                    print!("{}", text(&s));
+                    text(&s)
+                };
+                let mut stdout = std::io::stdout().lock();
+                match stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()) {
+                    Ok(()) => Ok(ExitCode::SUCCESS),
+                    Err(e) => output_failed(e),
                 }
-                Ok(ExitCode::SUCCESS)
             }
         }
     })
@@ -136,7 +140,7 @@ fn text(s: &Status) -> String {
         out.push_str(&format!(
             "{:<10} {:<32} {:>9} {:>9}\n",
             p.partition,
-            p.owner.as_deref().unwrap_or("(none: no fetcher running)"),
+            p.owner.as_deref().unwrap_or("(none)"),
             p.pending,
             p.ack_pending
         ));

@@ -86,8 +86,17 @@ pub struct Broker {
     pub urls: String,
 }
 
+/// The cluster's addresses, without the credentials some carry (`nats://user:pass@host`).
+pub struct Urls {
+    pub addrs: Vec<async_nats::ServerAddr>,
+    /// User and password found in an address.
+    pub user: Option<(String, String)>,
+    /// The addresses as they may be shown (no password).
+    pub shown: String,
+}
+
 /// Parses `nats://HOST:PORT,nats://HOST:PORT`.
-pub fn parse_urls(urls: &str) -> Result<Vec<async_nats::ServerAddr>, ClusterError> {
+pub fn parse_urls(urls: &str) -> Result<Urls, ClusterError> {
     let list: Vec<&str> = urls
         .split(',')
         .map(str::trim)
@@ -98,28 +107,94 @@ pub fn parse_urls(urls: &str) -> Result<Vec<async_nats::ServerAddr>, ClusterErro
             "no address (expected nats://HOST:PORT[,nats://HOST:PORT…])".into(),
         ));
     }
-    list.iter()
-        .map(|u| {
-            u.parse::<async_nats::ServerAddr>()
-                .map_err(|e| ClusterError::Urls(format!("{u}: {e}")))
-        })
-        .collect()
+    let mut out = Urls {
+        addrs: Vec::new(),
+        user: None,
+        shown: String::new(),
+    };
+    let mut shown = Vec::new();
+    for u in list {
+        let with_scheme = if u.contains("://") {
+            u.to_string()
+        } else {
+            format!("nats://{u}")
+        };
+        let mut parsed = url::Url::parse(&with_scheme)
+            .map_err(|e| ClusterError::Urls(format!("{}: {e}", redact(u))))?;
+        if !parsed.username().is_empty() {
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            out.user = Some((
+                decode(parsed.username()),
+                decode(parsed.password().unwrap_or("")),
+            ));
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+        }
+        let clean = parsed.to_string().trim_end_matches('/').to_string();
+        out.addrs.push(
+            clean
+                .parse::<async_nats::ServerAddr>()
+                .map_err(|e| ClusterError::Urls(format!("{clean}: {e}")))?,
+        );
+        shown.push(clean);
+    }
+    out.shown = shown.join(",");
+    Ok(out)
+}
+
+/// An address with its password hidden, for messages.
+fn redact(u: &str) -> String {
+    match (u.find("://"), u.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}***@{}", &u[..s + 3], &u[at + 1..]),
+        _ => u.to_string(),
+    }
 }
 
 /// Connects to any node of the cluster (reconnecting to the others for as long as the
-/// process lives) and refuses servers older than 2.11.
+/// process lives) and refuses servers older than 2.11. Credentials come from the addresses
+/// (`nats://user:pass@host:port`) or from `VIGIE_NATS_USER` and `VIGIE_NATS_PASSWORD`,
+/// `VIGIE_NATS_TOKEN`, or a credentials file in `VIGIE_NATS_CREDS`.
 pub async fn connect(urls: &str, name: &str) -> Result<Broker, ClusterError> {
-    let addrs = parse_urls(urls)?;
-    let opts = async_nats::ConnectOptions::new()
+    let parsed = parse_urls(urls)?;
+    let shown = parsed.shown.clone();
+    let last_error = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let heard = last_error.clone();
+    let mut opts = async_nats::ConnectOptions::new()
         .name(name)
         .connection_timeout(Duration::from_secs(5))
         .retry_on_initial_connect()
         .max_reconnects(None)
-        .event_callback(|e| async move {
-            tracing::info!(event = %e, "nats");
+        .event_callback(move |e| {
+            let heard = heard.clone();
+            async move {
+                tracing::info!(event = %e, "nats");
+                if !matches!(e, async_nats::Event::Connected) {
+                    *heard.lock().expect("event lock") = Some(e.to_string());
+                }
+            }
         });
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let Some((user, pass)) = parsed.user.clone() {
+        opts = opts.user_and_password(user, pass);
+    } else if let (Some(user), Some(pass)) = (env("VIGIE_NATS_USER"), env("VIGIE_NATS_PASSWORD")) {
+        opts = opts.user_and_password(user, pass);
+    } else if let Some(token) = env("VIGIE_NATS_TOKEN") {
+        opts = opts.token(token);
+    } else if let Some(creds) = env("VIGIE_NATS_CREDS") {
+        opts = opts
+            .credentials_file(&creds)
+            .await
+            .map_err(|e| ClusterError::Connect {
+                urls: shown.clone(),
+                why: format!("VIGIE_NATS_CREDS={creds}: {e}"),
+            })?;
+    }
     let client = tokio::time::timeout(Duration::from_secs(20), async {
-        let c = opts.connect(addrs).await?;
+        let c = opts.connect(parsed.addrs).await?;
         // the initial connection is retried in the background: wait until it is up
         while c.connection_state() != async_nats::connection::State::Connected {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -128,18 +203,21 @@ pub async fn connect(urls: &str, name: &str) -> Result<Broker, ClusterError> {
     })
     .await
     .map_err(|_| ClusterError::Connect {
-        urls: urls.into(),
-        why: "no node answered in 20 s".into(),
+        urls: shown.clone(),
+        why: match last_error.lock().expect("event lock").take() {
+            Some(e) => format!("no node accepted the connection in 20 s (last: {e})"),
+            None => "no node answered in 20 s".into(),
+        },
     })?
     .map_err(|e| ClusterError::Connect {
-        urls: urls.into(),
+        urls: shown.clone(),
         why: e.to_string(),
     })?;
     let version = client.server_info().version;
     if !version_ok(&version) {
         return Err(ClusterError::OldServer {
             version,
-            urls: urls.into(),
+            urls: shown,
         });
     }
     let js = jetstream::ContextBuilder::new()
@@ -148,7 +226,7 @@ pub async fn connect(urls: &str, name: &str) -> Result<Broker, ClusterError> {
     Ok(Broker {
         client,
         js,
-        urls: urls.into(),
+        urls: shown,
     })
 }
 
@@ -315,9 +393,15 @@ mod tests {
         assert_eq!(
             parse_urls("nats://127.0.0.1:4222, nats://127.0.0.1:4223")
                 .unwrap()
+                .addrs
                 .len(),
             2
         );
+        let u = parse_urls("nats://vigie:s%3Fcret@127.0.0.1:4222,127.0.0.1:4223").unwrap();
+        assert_eq!(u.user, Some(("vigie".into(), "s?cret".into())));
+        assert!(!u.shown.contains("cret"), "{}", u.shown);
+        assert_eq!(u.addrs.len(), 2);
+        assert_eq!(redact("nats://a:b@h:1"), "nats://***@h:1");
         assert!(parse_urls(" , ").is_err());
     }
 }

@@ -38,8 +38,11 @@ use crate::fetch::{Crawler, FetchSettings, Fetcher, Msg, PassCounters};
 use crate::pipeline::SOURCE_CHANNEL;
 use crate::state::{Seen, Space, State, Validators};
 
-/// Items remembered as seen per source (the oldest are forgotten: they have left the list).
+/// Items remembered as seen per source (the oldest are forgotten: they have left the list)...
 pub const MAX_SEEN: usize = 20_000;
+/// ...and at most this many bytes of their addresses, so that a source's state stays well
+/// under the server's default 1 MB message limit.
+pub const MAX_SEEN_BYTES: usize = 512 * 1024;
 /// A poll under way tells the server so this often (its message is not handed to another
 /// fetcher meanwhile).
 const KEEPALIVE: Duration = Duration::from_secs(10);
@@ -73,6 +76,8 @@ pub fn state_key(partition: u32, source_id: &str) -> String {
 struct Ctx {
     b: Broker,
     name: String,
+    /// Its key in the registry of fetchers.
+    key: String,
     partitions: u32,
     crawler: Arc<Crawler>,
     /// Source by the last token of its frontier subject.
@@ -82,6 +87,11 @@ struct Ctx {
     running: Mutex<HashSet<String>>,
     /// Partitions this fetcher got polls of: the pin and when.
     pins: Mutex<HashMap<u32, (String, Instant)>>,
+    /// Polls under way, per partition.
+    inflight: Mutex<HashMap<u32, usize>>,
+    /// The fetchers alive (their name and when they were last heard of); `None` until the
+    /// registry was read.
+    live: Mutex<Option<HashMap<String, Instant>>>,
     polls_done: std::sync::atomic::AtomicU64,
 }
 
@@ -127,6 +137,7 @@ pub async fn run(
         .collect();
     let ctx = Arc::new(Ctx {
         b,
+        key: fetcher_key(&name),
         name,
         partitions,
         crawler,
@@ -135,6 +146,8 @@ pub async fn run(
         metrics,
         running: Mutex::new(HashSet::new()),
         pins: Mutex::new(HashMap::new()),
+        inflight: Mutex::new(HashMap::new()),
+        live: Mutex::new(None),
         polls_done: Default::default(),
     });
     let mut tasks = tokio::task::JoinSet::new();
@@ -143,9 +156,110 @@ pub async fn run(
         tasks.spawn(partition(ctx.clone(), p));
     }
     tasks.spawn(gauges(ctx.clone()));
+    tasks.spawn(registry(ctx.clone()));
     stop.await;
     tasks.abort_all();
+    // the others take this fetcher's partitions without waiting for it to be forgotten
+    let _ = ctx.kv.delete(fetcher_key(&ctx.name)).await;
     Ok(())
+}
+
+/// How often a fetcher says it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(2);
+/// A fetcher not heard of for this long is gone: its partitions go to the others.
+const LIVE_FOR: Duration = Duration::from_secs(7);
+
+/// The bucket key of a fetcher's heartbeat.
+fn fetcher_key(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("fetcher.{safe}")
+}
+
+/// The fetcher a partition belongs to among `live` (rendezvous hashing: each partition to
+/// the fetcher whose name hashes highest with it, so that a fetcher joining or leaving moves
+/// only its share).
+pub fn preferred<'a>(p: u32, live: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    live.into_iter()
+        .max_by_key(|name| xxhash_rust::xxh3::xxh3_64(format!("{p}/{name}").as_bytes()))
+}
+
+impl Ctx {
+    /// Whether this fetcher should own `p`: it is the preferred one among the fetchers alive
+    /// (itself included), or the registry cannot be read.
+    fn should_own(&self, p: u32) -> bool {
+        let live = self.live.lock().expect("live lock");
+        let Some(live) = live.as_ref() else {
+            return true;
+        };
+        let names = live
+            .iter()
+            .filter(|(_, at)| at.elapsed() < LIVE_FOR)
+            .map(|(n, _)| n.as_str())
+            .chain(std::iter::once(self.key.as_str()));
+        preferred(p, names) == Some(self.key.as_str())
+    }
+
+    fn inflight(&self, p: u32) -> usize {
+        self.inflight
+            .lock()
+            .expect("inflight lock")
+            .get(&p)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// Says this fetcher is alive every [`HEARTBEAT`] and follows the others'.
+async fn registry(ctx: Arc<Ctx>) {
+    let beat = {
+        let ctx = ctx.clone();
+        async move {
+            loop {
+                let now = Utc::now().to_rfc3339();
+                if ctx.kv.put(ctx.key.clone(), now.into()).await.is_err() {
+                    Metrics::inc(&ctx.metrics.broker_errors);
+                }
+                tokio::time::sleep(HEARTBEAT).await;
+            }
+        }
+    };
+    let follow = async {
+        loop {
+            match ctx.kv.watch_with_history("fetcher.>").await {
+                Ok(mut w) => {
+                    while let Some(e) = w.next().await {
+                        let Ok(e) = e else { break };
+                        let mut live = ctx.live.lock().expect("live lock");
+                        let live = live.get_or_insert_with(HashMap::new);
+                        if e.operation == kv::Operation::Put {
+                            // how old the heartbeat is, by the server's clock and ours
+                            let now = Utc::now().timestamp_nanos_opt().unwrap_or_default() as i128;
+                            let age = Duration::from_nanos(
+                                (now - e.created.unix_timestamp_nanos()).clamp(0, u64::MAX as i128)
+                                    as u64,
+                            );
+                            let at = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
+                            live.insert(e.key, at);
+                        } else {
+                            live.remove(&e.key);
+                        }
+                    }
+                }
+                Err(_) => Metrics::inc(&ctx.metrics.broker_errors),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    };
+    tokio::join!(beat, follow);
 }
 
 fn last_token(subject: &str) -> &str {
@@ -189,10 +303,17 @@ async fn ticker(ctx: Arc<Ctx>, sources: Vec<Source>) {
     }
 }
 
-/// Pulls the polls of partition `p` for as long as the process lives; the server delivers
-/// them only while this fetcher is the pinned one.
+/// Pulls the polls of partition `p` while this fetcher should own it; the server delivers
+/// them only while it is the pinned one. A partition that belongs to another fetcher (one
+/// joined) is let go gracefully: its polls are held back until those under way here are
+/// done, and only then does this fetcher stop pulling, so that the next owner (pinned once
+/// this one stopped) never sends a request beside it.
 async fn partition(ctx: Arc<Ctx>, p: u32) {
     loop {
+        if !ctx.should_own(p) {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
         let pulled = async {
             let stream = ctx
                 .b
@@ -215,17 +336,44 @@ async fn partition(ctx: Arc<Ctx>, p: u32) {
                 .map_err(|e| e.to_string())
         }
         .await;
+        let mut released = false;
         match pulled {
             Ok(mut messages) => {
-                while let Some(m) = messages.next().await {
-                    match m {
-                        Ok(msg) => {
-                            tokio::spawn(poll_message(ctx.clone(), p, msg));
-                        }
-                        Err(e) => {
-                            Metrics::inc(&ctx.metrics.broker_errors);
-                            tracing::debug!(partition = p, error = %e, "pulling polls stopped");
-                            break;
+                let mut check = tokio::time::interval(Duration::from_secs(1));
+                let mut releasing = false;
+                loop {
+                    tokio::select! {
+                        m = messages.next() => match m {
+                            Some(Ok(msg)) if releasing => {
+                                // for the next owner, once this one stops pulling
+                                let _ = msg.ack_with(AckKind::Nak(Some(PINNED_TTL * 2))).await;
+                            }
+                            Some(Ok(msg)) => {
+                                *ctx.inflight.lock().expect("inflight lock").entry(p).or_default() += 1;
+                                let ctx = ctx.clone();
+                                tokio::spawn(async move {
+                                    poll_message(ctx.clone(), p, msg).await;
+                                    if let Some(n) = ctx.inflight.lock().expect("inflight lock").get_mut(&p) {
+                                        *n = n.saturating_sub(1);
+                                    }
+                                });
+                            }
+                            Some(Err(e)) => {
+                                Metrics::inc(&ctx.metrics.broker_errors);
+                                tracing::debug!(partition = p, error = %e, "pulling polls stopped");
+                                break;
+                            }
+                            None => break,
+                        },
+                        _ = check.tick() => {
+                            if !releasing && !ctx.should_own(p) {
+                                tracing::info!(partition = p, "partition belongs to another fetcher: letting it go");
+                                releasing = true;
+                            }
+                            if releasing && ctx.inflight(p) == 0 {
+                                released = true;
+                                break;
+                            }
                         }
                     }
                 }
@@ -235,7 +383,13 @@ async fn partition(ctx: Arc<Ctx>, p: u32) {
                 tracing::debug!(partition = p, error = %e, "frontier consumer not reachable");
             }
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        if released {
+            ctx.pins.lock().expect("pins lock").remove(&p);
+            // long enough for the server to pin the next owner
+            tokio::time::sleep(PINNED_TTL * 2).await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
     }
 }
 
@@ -384,33 +538,27 @@ async fn poll_source(
         return Err(ClusterError::Broker("the poll stopped".into()));
     }
     Metrics::inc(&ctx.metrics.polls);
-    for k in handed {
-        saved.seen.push_back(k);
-    }
-    while saved.seen.len() > MAX_SEEN {
-        saved.seen.pop_front();
-    }
-    for (space, k, v) in staged {
-        match (space, v) {
-            (Space::Validators, Some(v)) => {
-                if let Ok(v) = serde_json::from_value(v) {
-                    saved.validators.insert(k, v);
-                }
+    let health = schedule::load(state, source);
+    let mut revision = revision;
+    let mut attempt = 0u64;
+    loop {
+        apply(&mut saved, &handed, &staged, health.clone());
+        match save(&ctx.kv, &key, &saved, revision).await {
+            Ok(()) => break,
+            Err(Saved::Conflict) if attempt < 20 => {
+                // written by another fetcher meanwhile (a handover): this poll's news on top
+                // of what it wrote
+                (saved, revision) = load(&ctx.kv, &key).await?;
             }
-            (Space::Validators, None) => {
-                saved.validators.remove(&k);
+            Err(Saved::Conflict) => {
+                return Err(ClusterError::Broker(format!(
+                    "fetch state {key}: written by others at every try"
+                )))
             }
-            (Space::Meta, Some(v)) => {
-                saved.meta.insert(k, v);
-            }
-            (Space::Meta, None) => {
-                saved.meta.remove(&k);
-            }
-            _ => {}
+            Err(Saved::Failed(e)) => return Err(e),
         }
+        attempt += 1;
     }
-    saved.health = schedule::load(state, source);
-    save(&ctx.kv, &key, &saved, revision).await?;
     if ctx
         .polls_done
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
@@ -440,23 +588,88 @@ async fn load(kv: &kv::Store, key: &str) -> Result<(SourceState, Option<u64>), C
     Err(ClusterError::Broker(format!("fetch state {key}: {last}")))
 }
 
-/// Writes a source's state (retried through elections).
+/// What a poll adds to its source's state: the items it handed over, the state it staged,
+/// the source's health.
+fn apply(
+    saved: &mut SourceState,
+    handed: &[String],
+    staged: &[(Space, String, Option<serde_json::Value>)],
+    health: Option<Health>,
+) {
+    let known: HashSet<&String> = saved.seen.iter().collect();
+    let fresh: Vec<String> = handed
+        .iter()
+        .filter(|k| !known.contains(k))
+        .cloned()
+        .collect();
+    saved.seen.extend(fresh);
+    let mut bytes: usize = saved.seen.iter().map(|k| k.len() + 3).sum();
+    while saved.seen.len() > MAX_SEEN || bytes > MAX_SEEN_BYTES {
+        match saved.seen.pop_front() {
+            Some(k) => bytes -= k.len() + 3,
+            None => break,
+        }
+    }
+    for (space, k, v) in staged {
+        match (space, v) {
+            (Space::Validators, Some(v)) => {
+                if let Ok(v) = serde_json::from_value(v.clone()) {
+                    saved.validators.insert(k.clone(), v);
+                }
+            }
+            (Space::Validators, None) => {
+                saved.validators.remove(k);
+            }
+            (Space::Meta, Some(v)) => {
+                saved.meta.insert(k.clone(), v.clone());
+            }
+            (Space::Meta, None) => {
+                saved.meta.remove(k);
+            }
+            _ => {}
+        }
+    }
+    saved.health = health;
+}
+
+/// Why a source's state was not written.
+enum Saved {
+    /// Another fetcher wrote it since it was read.
+    Conflict,
+    Failed(ClusterError),
+}
+
+/// Writes a source's state if nobody wrote it since it was read at `revision` (retried
+/// through elections).
 async fn save(
     kv: &kv::Store,
     key: &str,
     s: &SourceState,
-    _revision: Option<u64>,
-) -> Result<(), ClusterError> {
+    revision: Option<u64>,
+) -> Result<(), Saved> {
     let body: bytes::Bytes = serde_json::to_vec(s).expect("source state").into();
     let mut last = String::new();
     for attempt in 0..40u64 {
-        match kv.put(key, body.clone()).await {
+        let written = match revision {
+            Some(r) => kv.update(key, body.clone(), r).await.map_err(|e| {
+                let conflict = e.kind() == kv::UpdateErrorKind::WrongLastRevision;
+                (conflict, e.to_string())
+            }),
+            None => kv.create(key, body.clone()).await.map_err(|e| {
+                let conflict = e.kind() == kv::CreateErrorKind::AlreadyExists;
+                (conflict, e.to_string())
+            }),
+        };
+        match written {
             Ok(_) => return Ok(()),
-            Err(e) => last = e.to_string(),
+            Err((true, _)) => return Err(Saved::Conflict),
+            Err((false, e)) => last = e,
         }
         tokio::time::sleep(Duration::from_millis(100 * (attempt + 1).min(10))).await;
     }
-    Err(ClusterError::Broker(format!("fetch state {key}: {last}")))
+    Err(Saved::Failed(ClusterError::Broker(format!(
+        "fetch state {key}: {last}"
+    ))))
 }
 
 /// Puts what the bucket knows of a source into the local state the crawler reads.
@@ -513,6 +726,27 @@ async fn gauges(ctx: Arc<Ctx>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partitions_spread_over_fetchers_and_move_only_their_share() {
+        let two = ["fetch-a-1", "fetch-b-2"];
+        let three = ["fetch-a-1", "fetch-b-2", "fetch-c-3"];
+        let mut per = HashMap::new();
+        let mut moved = 0;
+        for p in 0..64 {
+            let before = preferred(p, two.iter().copied()).unwrap();
+            let after = preferred(p, three.iter().copied()).unwrap();
+            *per.entry(before).or_insert(0) += 1;
+            if before != after {
+                assert_eq!(after, "fetch-c-3", "only the newcomer takes partitions");
+                moved += 1;
+            }
+        }
+        assert!(per.values().all(|&n| n >= 20), "{per:?}");
+        assert!((10..=35).contains(&moved), "{moved} moved");
+        assert_eq!(preferred(3, std::iter::empty()), None);
+        assert!(fetcher_key("fetch-host.lan-12").starts_with("fetcher.fetch-host_lan-12"));
+    }
 
     #[test]
     fn state_keys_are_bucket_safe() {

@@ -176,7 +176,7 @@ async fn accept(
             match outcome {
                 Outcome::Added => Metrics::inc(&metrics.added),
                 Outcome::Unchanged => Metrics::inc(&metrics.unchanged),
-                Outcome::Updated => {}
+                Outcome::Updated => Metrics::inc(&metrics.updated),
             }
         }
         Err(e) => {

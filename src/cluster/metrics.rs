@@ -24,11 +24,12 @@ pub struct Metrics {
     pub lag: AtomicU64,
     /// Gauge: delivered, not yet acknowledged.
     pub ack_pending: AtomicU64,
-    /// Fetch role: polls done, pages fetched; gauge: partitions owned.
+    /// Fetch role: polls done; gauge: partitions owned.
     pub polls: AtomicU64,
     pub owned_partitions: AtomicU64,
-    /// Index role: documents added, unchanged (a redelivery), commits.
+    /// Index role: documents added, changed, unchanged (a redelivery), commits.
     pub added: AtomicU64,
+    pub updated: AtomicU64,
     pub unchanged: AtomicU64,
     pub commits: AtomicU64,
 }
@@ -59,7 +60,7 @@ impl Metrics {
 
     /// Prometheus text exposition.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 13] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 14] = [
             (
                 "received_total",
                 "counter",
@@ -125,6 +126,12 @@ impl Metrics {
                 "counter",
                 "documents indexed for the first time (index role)",
                 &self.added,
+            ),
+            (
+                "documents_updated_total",
+                "counter",
+                "documents indexed again with a changed content (index role)",
+                &self.updated,
             ),
             (
                 "documents_unchanged_total",
@@ -193,6 +200,6 @@ mod tests {
         let text = m.render();
         assert!(text.contains("vigie_received_total{role=\"analyze\"} 1\n"));
         assert!(text.contains("vigie_acked_total{role=\"analyze\"} 3\n"));
-        assert_eq!(text.matches("# TYPE").count(), 13);
+        assert_eq!(text.matches("# TYPE").count(), 14);
     }
 }

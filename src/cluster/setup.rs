@@ -30,6 +30,9 @@ pub struct InitReport {
     pub replicas: usize,
     pub created: Vec<String>,
     pub existing: Vec<String>,
+    /// What `init` could not change (the replicas of what already exists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 fn stream_configs(partitions: u32, replicas: usize) -> Vec<stream::Config> {
@@ -116,7 +119,17 @@ pub async fn init(
     for cfg in stream_configs(partitions, replicas) {
         let name = cfg.name.clone();
         match b.js.get_stream(&name).await {
-            Ok(_) => report.existing.push(name),
+            Ok(mut existing) => {
+                if let Ok(info) = existing.info().await {
+                    if info.config.num_replicas != replicas {
+                        report.note = Some(format!(
+                            "{name} keeps its {} replica(s): `cluster init` creates what is missing and changes nothing that exists",
+                            info.config.num_replicas
+                        ));
+                    }
+                }
+                report.existing.push(name)
+            }
             Err(_) => {
                 create_retrying(|| b.js.create_stream(cfg.clone()), &name).await?;
                 report.created.push(name);
