@@ -539,6 +539,15 @@ async fn poll_source(
     }
     Metrics::inc(&ctx.metrics.polls);
     let health = schedule::load(state, source);
+    if !needs_save(
+        &saved,
+        &handed,
+        &staged,
+        health.as_ref(),
+        Utc::now().timestamp(),
+    ) {
+        return Ok(());
+    }
     let mut revision = revision;
     let mut attempt = 0u64;
     loop {
@@ -631,6 +640,53 @@ fn apply(
     }
     saved.health = health;
 }
+
+/// Whether a poll changed its source's state: new items, other validators or cursors, a
+/// health that changed (beyond the time of the last poll, written at most every
+/// [`HEALTH_EVERY`] seconds). A feed answering 304 every interval costs no write.
+fn needs_save(
+    saved: &SourceState,
+    handed: &[String],
+    staged: &[(Space, String, Option<serde_json::Value>)],
+    health: Option<&Health>,
+    now: i64,
+) -> bool {
+    if !handed.is_empty() {
+        return true;
+    }
+    let same_staged = staged.iter().all(|(space, k, v)| match (space, v) {
+        (Space::Validators, Some(v)) => saved
+            .validators
+            .get(k)
+            .is_some_and(|old| serde_json::to_value(old).ok().as_ref() == Some(v)),
+        (Space::Validators, None) => !saved.validators.contains_key(k),
+        (Space::Meta, Some(v)) => saved.meta.get(k) == Some(v),
+        (Space::Meta, None) => !saved.meta.contains_key(k),
+        _ => true,
+    });
+    if !same_staged {
+        return true;
+    }
+    match (saved.health.as_ref(), health) {
+        (None, None) => false,
+        (Some(old), Some(new)) => {
+            let moved = |h: &Health| {
+                (
+                    h.url.clone(),
+                    h.failures,
+                    h.not_before,
+                    h.last_error.clone(),
+                    h.problems.clone(),
+                )
+            };
+            moved(old) != moved(new) || now - old.last_attempt >= HEALTH_EVERY
+        }
+        _ => true,
+    }
+}
+
+/// Seconds between two writes of a source's health when nothing else changed.
+pub const HEALTH_EVERY: i64 = 60;
 
 /// Why a source's state was not written.
 enum Saved {
@@ -746,6 +802,57 @@ mod tests {
         assert!((10..=35).contains(&moved), "{moved} moved");
         assert_eq!(preferred(3, std::iter::empty()), None);
         assert!(fetcher_key("fetch-host.lan-12").starts_with("fetcher.fetch-host_lan-12"));
+    }
+
+    #[test]
+    fn a_poll_that_changed_nothing_writes_nothing() {
+        let h = |at: i64| Health {
+            url: "https://example.com/feed.xml".into(),
+            last_attempt: at,
+            last_success: Some(at),
+            failures: 0,
+            not_before: None,
+            last_error: None,
+            problems: Vec::new(),
+        };
+        let mut saved = SourceState {
+            health: Some(h(1000)),
+            ..Default::default()
+        };
+        saved.validators.insert(
+            "https://example.com/feed.xml".into(),
+            Validators {
+                etag: Some("\"a\"".into()),
+                last_modified: None,
+            },
+        );
+        let same = vec![(
+            Space::Validators,
+            "https://example.com/feed.xml".to_string(),
+            Some(serde_json::json!({"etag": "\"a\"", "last_modified": null})),
+        )];
+        assert!(!needs_save(&saved, &[], &[], Some(&h(1010)), 1010));
+        assert!(!needs_save(&saved, &[], &same, Some(&h(1010)), 1010));
+        assert!(needs_save(
+            &saved,
+            &["https://example.com/a".into()],
+            &[],
+            Some(&h(1010)),
+            1010
+        ));
+        assert!(
+            needs_save(&saved, &[], &[], Some(&h(1070)), 1070),
+            "health now and then"
+        );
+        let mut failing = h(1010);
+        failing.failures = 1;
+        assert!(needs_save(&saved, &[], &[], Some(&failing), 1010));
+        let other = vec![(
+            Space::Validators,
+            "https://example.com/feed.xml".to_string(),
+            Some(serde_json::json!({"etag": "\"b\"", "last_modified": null})),
+        )];
+        assert!(needs_save(&saved, &[], &other, Some(&h(1010)), 1010));
     }
 
     #[test]
