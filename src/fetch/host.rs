@@ -114,37 +114,32 @@ impl Host {
     /// Waits until a request may start: `delay` after the previous start on this host, and
     /// not before a pause the host asked for. A pause longer than `max_pause` is not waited
     /// for: its remaining length is returned as an error.
+    ///
+    /// A turn is taken when it comes, not booked ahead: a task that wakes up late (a busy
+    /// machine) moves the next turn later with it, so the host never sees two starts closer
+    /// than `delay` because the first one left late.
     pub async fn wait_turn(&self, delay: Duration, max_pause: Duration) -> Result<(), Duration> {
-        let start = {
-            let mut s = self.schedule.lock().expect("host schedule lock");
-            let now = Instant::now();
-            let mut at = now;
-            if let Some(last) = s.last_start {
-                at = at.max(last + delay);
-            }
-            if let Some(p) = s.paused_until {
-                if p > now + max_pause {
-                    return Err(p - now);
-                }
-                at = at.max(p);
-            }
-            s.last_start = Some(at);
-            at
-        };
-        tokio::time::sleep_until(start).await;
-        // a pause may have been asked for while we waited
         loop {
-            let until = self
-                .schedule
-                .lock()
-                .expect("host schedule lock")
-                .paused_until;
-            let now = Instant::now();
-            match until {
-                Some(t) if t > now + max_pause => return Err(t - now),
-                Some(t) if t > now => tokio::time::sleep_until(t).await,
-                _ => return Ok(()),
-            }
+            let until = {
+                let mut s = self.schedule.lock().expect("host schedule lock");
+                let now = Instant::now();
+                let mut at = now;
+                if let Some(last) = s.last_start {
+                    at = at.max(last + delay);
+                }
+                if let Some(p) = s.paused_until {
+                    if p > now + max_pause {
+                        return Err(p - now);
+                    }
+                    at = at.max(p);
+                }
+                if at <= now {
+                    s.last_start = Some(now);
+                    return Ok(());
+                }
+                at
+            };
+            tokio::time::sleep_until(until).await;
         }
     }
 
