@@ -11,8 +11,9 @@ use futures_util::StreamExt;
 use tokio::sync::Semaphore;
 
 use crate::cluster::broker::{Broker, ClusterError, ANALYZE_CONSUMER, DOCS, RECORDS_SUBJECT};
+use crate::cluster::inbox::{self, Body};
 use crate::cluster::metrics::Metrics;
-use crate::cluster::wire::{self, Payload, Received, WireDoc, WireRecord};
+use crate::cluster::wire::{self, Payload, WireDoc, WireRecord};
 use crate::config::Config;
 use crate::pipeline::Transform;
 
@@ -31,7 +32,12 @@ pub async fn run(
     let schema = Arc::new(crate::index::schema().0);
     let cpu = Arc::new(Semaphore::new(workers.max(1)));
     let in_flight = workers.max(1) * PER_WORKER;
-    tokio::spawn(watch_lag(b.clone(), metrics.clone()));
+    tokio::spawn(inbox::watch_lag(
+        b.clone(),
+        DOCS,
+        ANALYZE_CONSUMER,
+        metrics.clone(),
+    ));
     tokio::pin!(stop);
     loop {
         let consumer = match consumer(&b).await {
@@ -118,30 +124,8 @@ async fn one(
     metrics: &Metrics,
     msg: jetstream::Message,
 ) {
-    Metrics::inc(&metrics.received);
-    if msg.info().map(|i| i.delivered > 1).unwrap_or(false) {
-        Metrics::inc(&metrics.redelivered);
-    }
-    let (packed, object) = match wire::received(&msg.payload) {
-        Ok(Received::Packed(p)) => (p.to_vec(), None),
-        Ok(Received::Object(name)) => match b.get_object(&name).await {
-            Ok(body) => (body, Some(name)),
-            Err(e) => {
-                // the store may be electing a leader: the document comes back later
-                Metrics::inc(&metrics.broker_errors);
-                tracing::warn!(error = %e, "body not readable yet");
-                let _ = msg
-                    .ack_with(AckKind::Nak(Some(Duration::from_secs(2))))
-                    .await;
-                return;
-            }
-        },
-        Err(e) => {
-            Metrics::inc(&metrics.refused);
-            tracing::error!(subject = %msg.subject, error = %e, "unreadable message dropped");
-            let _ = msg.ack_with(AckKind::Term).await;
-            return;
-        }
+    let Some(Body { packed, object }) = inbox::take(b, &msg, metrics).await else {
+        return;
     };
     let work = {
         let (t, s) = (transform.clone(), schema.clone());
@@ -202,18 +186,5 @@ async fn one(
             Metrics::inc(&metrics.broker_errors);
             tracing::warn!(error = %e, "record not stored; the document will come back");
         }
-    }
-}
-
-/// Refreshes the lag gauges every few seconds.
-async fn watch_lag(b: Broker, metrics: Arc<Metrics>) {
-    loop {
-        if let Ok(mut c) = consumer(&b).await {
-            if let Ok(info) = c.info().await {
-                Metrics::set(&metrics.lag, info.num_pending);
-                Metrics::set(&metrics.ack_pending, info.num_ack_pending as u64);
-            }
-        }
-        tokio::time::sleep(Duration::from_secs(5)).await;
     }
 }

@@ -7,12 +7,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{self, AckKind};
+use async_nats::jetstream;
 use futures_util::StreamExt;
 
 use crate::cluster::broker::{Broker, ClusterError, INDEX_CONSUMER, RECORDS};
+use crate::cluster::inbox::{self, Body};
 use crate::cluster::metrics::Metrics;
-use crate::cluster::wire::{self, Received, WireRecord};
+use crate::cluster::wire::{self, WireRecord};
 use crate::config::Config;
 use crate::data::DataDir;
 use crate::index::writer::Store;
@@ -47,7 +48,12 @@ pub async fn run(
     let mut batch = Batch::default();
     let mut last_inbox = Instant::now();
     let mut last_digests = Instant::now();
-    tokio::spawn(watch_lag(b.clone(), metrics.clone()));
+    tokio::spawn(inbox::watch_lag(
+        b.clone(),
+        RECORDS,
+        INDEX_CONSUMER,
+        metrics.clone(),
+    ));
     tokio::pin!(stop);
     'outer: loop {
         let messages = match pull(&b).await {
@@ -144,29 +150,8 @@ async fn accept(
     msg: jetstream::Message,
     batch: &mut Batch,
 ) -> Result<(), ClusterError> {
-    Metrics::inc(&metrics.received);
-    if msg.info().map(|i| i.delivered > 1).unwrap_or(false) {
-        Metrics::inc(&metrics.redelivered);
-    }
-    let (packed, object) = match wire::received(&msg.payload) {
-        Ok(Received::Packed(p)) => (p.to_vec(), None),
-        Ok(Received::Object(name)) => match b.get_object(&name).await {
-            Ok(body) => (body, Some(name)),
-            Err(e) => {
-                Metrics::inc(&metrics.broker_errors);
-                tracing::warn!(error = %e, "record body not readable yet");
-                let _ = msg
-                    .ack_with(AckKind::Nak(Some(Duration::from_secs(2))))
-                    .await;
-                return Ok(());
-            }
-        },
-        Err(e) => {
-            Metrics::inc(&metrics.refused);
-            tracing::error!(error = %e, "unreadable record dropped");
-            let _ = msg.ack_with(AckKind::Term).await;
-            return Ok(());
-        }
+    let Some(Body { packed, object }) = inbox::take(b, &msg, metrics).await else {
+        return Ok(());
     };
     let ready = wire::unpack::<WireRecord>(&packed).and_then(|r| r.into_ready(schema));
     match ready {
@@ -219,21 +204,4 @@ async fn commit(
     }
     batch.since = None;
     Ok(())
-}
-
-async fn watch_lag(b: Broker, metrics: Arc<Metrics>) {
-    loop {
-        if let Ok(stream) = b.js.get_stream(RECORDS).await {
-            if let Ok(mut c) = stream
-                .get_consumer::<jetstream::consumer::pull::Config>(INDEX_CONSUMER)
-                .await
-            {
-                if let Ok(info) = c.info().await {
-                    Metrics::set(&metrics.lag, info.num_pending);
-                    Metrics::set(&metrics.ack_pending, info.num_ack_pending as u64);
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_secs(5)).await;
-    }
 }

@@ -17,11 +17,13 @@
 //! - [`analyze`]: the analyse role: the transforms of `vigie run`, on every core.
 //! - [`index`]: the index role, the single writer of the index and its state; it acks a
 //!   batch only once its commit is on disk.
+//! - [`inbox`]: what the analyse and index roles do alike with a message they take.
 //! - [`metrics`]: each role's counters, served as `/metrics`.
 
 pub mod analyze;
 pub mod broker;
 pub mod fetch;
+pub mod inbox;
 pub mod index;
 pub mod metrics;
 pub mod setup;

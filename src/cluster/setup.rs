@@ -38,43 +38,46 @@ pub struct InitReport {
 fn stream_configs(partitions: u32, replicas: usize) -> Vec<stream::Config> {
     let mut meta = HashMap::new();
     meta.insert(PARTITIONS_META.to_string(), partitions.to_string());
+    // work queues: a message leaves its stream once its consumer acknowledged it
+    let queue = |name: &str, what: &str, subject: &str, window: Duration| stream::Config {
+        name: name.into(),
+        description: Some(format!("vigie: {what}")),
+        subjects: vec![subject.into()],
+        retention: stream::RetentionPolicy::WorkQueue,
+        num_replicas: replicas,
+        duplicate_window: window,
+        metadata: meta.clone(),
+        ..Default::default()
+    };
     vec![
         stream::Config {
-            name: FRONTIER.into(),
-            description: Some(
-                "vigie: polls due, one subject per source, partitioned by host".into(),
-            ),
-            subjects: vec!["vigie.frontier.>".into()],
-            retention: stream::RetentionPolicy::WorkQueue,
             // a poll not yet taken is replaced by the next one of its source
             max_messages_per_subject: 1,
             discard: stream::DiscardPolicy::Old,
-            num_replicas: replicas,
-            duplicate_window: Duration::from_secs(120),
-            metadata: meta.clone(),
-            ..Default::default()
+            ..queue(
+                FRONTIER,
+                "polls due, one subject per source, partitioned by host",
+                "vigie.frontier.>",
+                Duration::from_secs(120),
+            )
         },
         stream::Config {
-            name: DOCS.into(),
-            description: Some("vigie: fetched documents, to the analysers".into()),
-            subjects: vec![DOCS_SUBJECT.into()],
-            retention: stream::RetentionPolicy::WorkQueue,
-            num_replicas: replicas,
-            duplicate_window: DUPLICATE_WINDOW,
             max_message_size: 1024 * 1024,
-            metadata: meta.clone(),
-            ..Default::default()
+            ..queue(
+                DOCS,
+                "fetched documents, to the analysers",
+                DOCS_SUBJECT,
+                DUPLICATE_WINDOW,
+            )
         },
         stream::Config {
-            name: RECORDS.into(),
-            description: Some("vigie: prepared records, to the index role".into()),
-            subjects: vec![RECORDS_SUBJECT.into()],
-            retention: stream::RetentionPolicy::WorkQueue,
-            num_replicas: replicas,
-            duplicate_window: DUPLICATE_WINDOW,
             max_message_size: 1024 * 1024,
-            metadata: meta,
-            ..Default::default()
+            ..queue(
+                RECORDS,
+                "prepared records, to the index role",
+                RECORDS_SUBJECT,
+                DUPLICATE_WINDOW,
+            )
         },
     ]
 }
