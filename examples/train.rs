@@ -722,6 +722,12 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
     );
     // the wish threshold is chosen on the task's trial sets (forum and hotel reviews), their
     // negatives counted three times so that suggestions are a quarter, as in training
+    // the trial sentences weigh twice a training one: in-domain and labelled with more care;
+    // chosen on the out-of-fold F1 below (0.5: 0.720, 1: 0.748, 2: 0.770, 3: 0.768)
+    let trial_weight: f32 = std::env::var("TRIAL_WEIGHT")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(2.0);
     let mut trial = Vec::new();
     for (dir, file) in [
         ("subtaskA", "SubtaskA_Trial_Test_Labeled.csv"),
@@ -735,7 +741,7 @@ fn expectations(c: &Path, out: &Path) -> Result<()> {
                 &row[1],
                 Lang::En,
                 Target::Flags([None, Some(row[2] == "1")]),
-                1.0,
+                trial_weight,
             ));
         }
     }
