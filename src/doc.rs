@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::analyze::lang::Lang;
 
-/// A document as a source gives it: one post, article, feed item or page.
-#[derive(Debug, Clone, PartialEq)]
+/// A document as a source gives it: one post, article, feed item or page. Serialised (a
+/// cluster's fetchers send it to its analysers) with its language as a code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Document {
     /// Where it lives; its identity once canonicalised.
     pub url: String,
@@ -25,7 +26,28 @@ pub struct Document {
     /// An app review's stars (1 to 5).
     pub rating: Option<u8>,
     /// Language announced by the source, page or input line.
+    #[serde(with = "lang_code")]
     pub lang_hint: Option<Lang>,
+}
+
+/// A language as its code (`"fr"`), an unknown code read as none.
+mod lang_code {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::analyze::lang::Lang;
+
+    pub fn serialize<S: Serializer>(l: &Option<Lang>, s: S) -> Result<S::Ok, S::Error> {
+        match l {
+            Some(l) => s.serialize_some(l.code()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Lang>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?
+            .as_deref()
+            .and_then(Lang::from_code))
+    }
 }
 
 impl Document {

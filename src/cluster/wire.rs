@@ -14,7 +14,6 @@ use tantivy::schema::Schema;
 use tantivy::TantivyDocument;
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::analyze::lang::Lang;
 use crate::doc::{Document, Label};
 use crate::extract::dedup::Signature;
 use crate::index::IndexRecord;
@@ -30,16 +29,7 @@ const OBJECT: u8 = b'o';
 /// A fetched document on its way to an analyser.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct WireDoc {
-    pub url: String,
-    pub title: String,
-    pub text: String,
-    pub published: Option<DateTime<Utc>>,
-    pub fetched: DateTime<Utc>,
-    pub source: String,
-    pub author: Option<String>,
-    pub followers: Option<u64>,
-    pub rating: Option<u8>,
-    pub lang_hint: Option<String>,
+    pub doc: Document,
     pub html: Option<String>,
     pub tags: Vec<String>,
     pub origin: String,
@@ -47,18 +37,8 @@ pub struct WireDoc {
 
 impl WireDoc {
     pub fn from_incoming(inc: Incoming) -> Self {
-        let d = inc.doc;
         WireDoc {
-            url: d.url,
-            title: d.title,
-            text: d.text,
-            published: d.published,
-            fetched: d.fetched,
-            source: d.source,
-            author: d.author,
-            followers: d.followers,
-            rating: d.rating,
-            lang_hint: d.lang_hint.map(|l| l.code().to_string()),
+            doc: inc.doc,
             html: inc.html,
             tags: inc.tags,
             origin: inc.origin,
@@ -67,18 +47,7 @@ impl WireDoc {
 
     pub fn into_incoming(self) -> Incoming {
         Incoming {
-            doc: Document {
-                url: self.url,
-                title: self.title,
-                text: self.text,
-                published: self.published,
-                fetched: self.fetched,
-                source: self.source,
-                author: self.author,
-                followers: self.followers,
-                rating: self.rating,
-                lang_hint: self.lang_hint.as_deref().and_then(Lang::from_code),
-            },
+            doc: self.doc,
             html: self.html,
             tags: self.tags,
             origin: self.origin,
@@ -89,13 +58,17 @@ impl WireDoc {
     /// page fetched twice (a fetcher killed before it acked its work) is one message; an
     /// edited page is a new one.
     pub fn id(&self) -> String {
-        let key = crate::extract::url::canonicalize(&self.url);
+        let key = crate::extract::url::canonicalize(&self.doc.url);
         let mut h = xxhash_rust::xxh3::Xxh3::new();
-        for part in [&self.title, &self.text, self.html.as_deref().unwrap_or("")] {
+        for part in [
+            &self.doc.title,
+            &self.doc.text,
+            self.html.as_deref().unwrap_or(""),
+        ] {
             h.update(part.as_bytes());
             h.update(&[0]);
         }
-        if let Some(p) = self.published {
+        if let Some(p) = self.doc.published {
             h.update(&p.timestamp().to_le_bytes());
         }
         format!("d-{:016x}-{:016x}", xxh3_64(key.as_bytes()), h.digest())
@@ -223,6 +196,7 @@ pub fn unpack<T: serde::de::DeserializeOwned>(packed: &[u8]) -> Result<T, String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::lang::Lang;
     use std::sync::Arc;
 
     fn incoming(text: &str) -> Incoming {
