@@ -40,8 +40,8 @@ pub async fn run(
     ));
     tokio::pin!(stop);
     loop {
-        let consumer = match consumer(&b).await {
-            Ok(c) => c,
+        let messages = match inbox::pull(&b, DOCS, ANALYZE_CONSUMER, in_flight).await {
+            Ok(m) => m,
             Err(e) => {
                 Metrics::inc(&metrics.broker_errors);
                 tracing::warn!(error = %e, "documents' consumer not reachable; retrying");
@@ -49,22 +49,6 @@ pub async fn run(
                     _ = &mut stop => return Ok(()),
                     _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
                 }
-            }
-        };
-        let messages = match consumer
-            .stream()
-            .max_messages_per_batch(in_flight)
-            .expires(Duration::from_secs(5))
-            .heartbeat(Duration::from_secs(2))
-            .messages()
-            .await
-        {
-            Ok(m) => m,
-            Err(e) => {
-                Metrics::inc(&metrics.broker_errors);
-                tracing::warn!(error = %e, "cannot pull documents; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
             }
         };
         let work = messages
@@ -99,19 +83,6 @@ pub async fn run(
             }
         }
     }
-}
-
-async fn consumer(
-    b: &Broker,
-) -> Result<jetstream::consumer::Consumer<jetstream::consumer::pull::Config>, ClusterError> {
-    let stream =
-        b.js.get_stream(DOCS)
-            .await
-            .map_err(|e| ClusterError::NotInitialised(format!("{DOCS}: {e}")))?;
-    stream
-        .get_consumer(ANALYZE_CONSUMER)
-        .await
-        .map_err(|e| ClusterError::NotInitialised(format!("{ANALYZE_CONSUMER}: {e}")))
 }
 
 /// One document: read (from the object store if need be), analysed on a worker thread,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind};
 
-use crate::cluster::broker::Broker;
+use crate::cluster::broker::{Broker, ClusterError};
 use crate::cluster::metrics::Metrics;
 use crate::cluster::wire::{self, Received};
 
@@ -52,24 +52,52 @@ pub async fn take(b: &Broker, msg: &jetstream::Message, metrics: &Metrics) -> Op
     }
 }
 
+/// A role's consumer on `stream`.
+async fn consumer(
+    b: &Broker,
+    stream: &str,
+    name: &str,
+) -> Result<jetstream::consumer::Consumer<jetstream::consumer::pull::Config>, ClusterError> {
+    let s =
+        b.js.get_stream(stream)
+            .await
+            .map_err(|e| ClusterError::NotInitialised(format!("{stream}: {e}")))?;
+    s.get_consumer(name)
+        .await
+        .map_err(|e| ClusterError::NotInitialised(format!("{name}: {e}")))
+}
+
+/// Pulls from a role's consumer, `batch` messages at a time.
+pub async fn pull(
+    b: &Broker,
+    stream: &str,
+    name: &str,
+    batch: usize,
+) -> Result<jetstream::consumer::pull::Stream, ClusterError> {
+    consumer(b, stream, name)
+        .await?
+        .stream()
+        .max_messages_per_batch(batch)
+        .expires(Duration::from_secs(5))
+        .heartbeat(Duration::from_secs(2))
+        .messages()
+        .await
+        .map_err(|e| ClusterError::broker(&format!("pulling from {stream}"), e))
+}
+
 /// Refreshes the lag gauges from the consumer every few seconds, for as long as the role
 /// runs.
 pub async fn watch_lag(
     b: Broker,
     stream: &'static str,
-    consumer: &'static str,
+    name: &'static str,
     metrics: std::sync::Arc<Metrics>,
 ) {
     loop {
-        if let Ok(s) = b.js.get_stream(stream).await {
-            if let Ok(mut c) = s
-                .get_consumer::<jetstream::consumer::pull::Config>(consumer)
-                .await
-            {
-                if let Ok(info) = c.info().await {
-                    Metrics::set(&metrics.lag, info.num_pending);
-                    Metrics::set(&metrics.ack_pending, info.num_ack_pending as u64);
-                }
+        if let Ok(mut c) = consumer(&b, stream, name).await {
+            if let Ok(info) = c.info().await {
+                Metrics::set(&metrics.lag, info.num_pending);
+                Metrics::set(&metrics.ack_pending, info.num_ack_pending as u64);
             }
         }
         tokio::time::sleep(Duration::from_secs(5)).await;

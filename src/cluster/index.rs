@@ -56,7 +56,7 @@ pub async fn run(
     ));
     tokio::pin!(stop);
     'outer: loop {
-        let messages = match pull(&b).await {
+        let messages = match inbox::pull(&b, RECORDS, INDEX_CONSUMER, BATCH).await {
             Ok(m) => m,
             Err(e) => {
                 Metrics::inc(&metrics.broker_errors);
@@ -121,25 +121,6 @@ impl Batch {
             && (self.messages.len() >= COMMIT_RECORDS
                 || self.since.is_some_and(|t| t.elapsed() >= COMMIT_AFTER))
     }
-}
-
-async fn pull(b: &Broker) -> Result<jetstream::consumer::pull::Stream, ClusterError> {
-    let stream =
-        b.js.get_stream(RECORDS)
-            .await
-            .map_err(|e| ClusterError::NotInitialised(format!("{RECORDS}: {e}")))?;
-    let consumer: jetstream::consumer::Consumer<jetstream::consumer::pull::Config> = stream
-        .get_consumer(INDEX_CONSUMER)
-        .await
-        .map_err(|e| ClusterError::NotInitialised(format!("{INDEX_CONSUMER}: {e}")))?;
-    consumer
-        .stream()
-        .max_messages_per_batch(BATCH)
-        .expires(Duration::from_secs(5))
-        .heartbeat(Duration::from_secs(2))
-        .messages()
-        .await
-        .map_err(|e| ClusterError::broker("pulling records", e))
 }
 
 async fn accept(

@@ -151,28 +151,22 @@ pub async fn init(
         cfg.priority_timeout = PINNED_TTL;
         consumer_once(&frontier, &name, cfg, &mut report).await?;
     }
-    let docs =
-        b.js.get_stream(DOCS)
-            .await
-            .map_err(|e| ClusterError::broker("documents stream", e))?;
-    consumer_once(
-        &docs,
-        ANALYZE_CONSUMER,
-        pull_config(ANALYZE_CONSUMER, DOCS_SUBJECT, 4096),
-        &mut report,
-    )
-    .await?;
-    let records =
-        b.js.get_stream(RECORDS)
-            .await
-            .map_err(|e| ClusterError::broker("records stream", e))?;
-    consumer_once(
-        &records,
-        INDEX_CONSUMER,
-        pull_config(INDEX_CONSUMER, RECORDS_SUBJECT, 20_000),
-        &mut report,
-    )
-    .await?;
+    for (stream, name, subject, max_ack_pending) in [
+        (DOCS, ANALYZE_CONSUMER, DOCS_SUBJECT, 4096),
+        (RECORDS, INDEX_CONSUMER, RECORDS_SUBJECT, 20_000),
+    ] {
+        let s =
+            b.js.get_stream(stream)
+                .await
+                .map_err(|e| ClusterError::broker(stream, e))?;
+        consumer_once(
+            &s,
+            name,
+            pull_config(name, subject, max_ack_pending),
+            &mut report,
+        )
+        .await?;
+    }
     match b.js.get_key_value(FETCH_KV).await {
         Ok(_) => report.existing.push(format!("KV_{FETCH_KV}")),
         Err(_) => {
