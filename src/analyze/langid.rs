@@ -5,15 +5,17 @@
 //! they are left out before anything is measured. What is left is scored with Lingua's
 //! character 1- to 5-gram models (made for short text, shipped in the `lingua-*-language-model`
 //! crates and compiled in) for the seven languages vigie stems, the way Lingua scores them, with
-//! each word's scores cached per thread; whatlang takes the long tail (other scripts, and long
-//! texts that are surely in another language). Common words and chat abbreviations of French
+//! each word's scores cached for the whole process; whatlang takes the long tail (other
+//! scripts, and long texts that are surely in another language). Common words and chat abbreviations of French
 //! and English vote, and what is known before reading (the language the source declares, the
 //! languages the watches expect) weighs as a prior: decisive on two words, negligible on a
 //! sentence. It reads the tokenizer's words, so it stands above [`crate::analyze::text`].
 
+use std::borrow::Borrow;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::hash::Hash;
+use std::sync::{LazyLock, OnceLock, PoisonError, RwLock};
 
 use rustc_hash::FxHashMap;
 
@@ -62,6 +64,11 @@ const HINT_WEIGHT: f64 = 6.0;
 /// without looking further.
 const CONFIRMED: f64 = 0.9;
 
+/// Common words of the declared language (and none of another) that confirm it: as a quarter
+/// of the words at least, without reading the n-grams; fewer, when the models prefer it on
+/// their own, without asking whatlang about the long tail.
+const CONFIRMING_WORDS: usize = 3;
+
 /// Prior weight of each language the watches expect, against 1 for any other language.
 const EXPECTED_WEIGHT: f64 = 2.0;
 
@@ -104,7 +111,11 @@ const CHAT: &[(&str, Lang)] = &[
 ];
 
 fn chat_lang(folded: &str) -> Option<Lang> {
-    CHAT.iter().find(|(w, _)| *w == folded).map(|(_, l)| *l)
+    static BY_WORD: OnceLock<FxHashMap<&'static str, Lang>> = OnceLock::new();
+    BY_WORD
+        .get_or_init(|| CHAT.iter().copied().collect())
+        .get(folded)
+        .copied()
 }
 
 /// Prior weight each common word of French or English gives its language. The n-gram
@@ -201,13 +212,15 @@ const EN_WORDS: &[&str] = &[
 ];
 
 fn common_word_lang(folded: &str) -> Option<Lang> {
-    if FR_WORDS.contains(&folded) {
-        Some(Lang::Fr)
-    } else if EN_WORDS.contains(&folded) {
-        Some(Lang::En)
-    } else {
-        None
-    }
+    static BY_WORD: OnceLock<FxHashMap<&'static str, Lang>> = OnceLock::new();
+    BY_WORD
+        .get_or_init(|| {
+            // French first: a word of both lists is French, as it always was
+            let en = EN_WORDS.iter().map(|w| (*w, Lang::En));
+            en.chain(FR_WORDS.iter().map(|w| (*w, Lang::Fr))).collect()
+        })
+        .get(folded)
+        .copied()
 }
 
 /// What is known of a text's language before reading it, and which words of it are names.
@@ -329,20 +342,44 @@ struct WordScore {
     full: bool,
 }
 
-/// Word scores remembered per thread: words follow Zipf's law, most of them come back soon.
-const WORD_CACHE: usize = 200_000;
-
-thread_local! {
-    static WORDS: RefCell<FxHashMap<Box<str>, WordScore>> = RefCell::default();
+/// What the threads of a process have already scored, shared: a word one of them has looked
+/// up in the models, the others need not look up again. Emptied when full.
+struct Shared<K, V> {
+    map: RwLock<FxHashMap<K, V>>,
+    cap: usize,
 }
 
-/// N-gram scores remembered per thread: far fewer than words, so a new word is mostly made of
-/// n-grams already looked up.
-const NGRAM_CACHE: usize = 400_000;
+impl<K: Hash + Eq, V: Copy> Shared<K, V> {
+    fn new(cap: usize) -> Self {
+        Shared {
+            map: RwLock::default(),
+            cap,
+        }
+    }
 
-thread_local! {
-    static NGRAMS: RefCell<FxHashMap<u128, [f32; N]>> = RefCell::default();
+    fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        map.get(key).copied()
+    }
+
+    fn insert(&self, key: K, value: V) {
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= self.cap {
+            map.clear();
+        }
+        map.insert(key, value);
+    }
 }
+
+/// Word scores remembered: words follow Zipf's law, most of them come back soon.
+static WORDS: LazyLock<Shared<Box<str>, WordScore>> = LazyLock::new(|| Shared::new(200_000));
+
+/// N-gram scores remembered: far fewer than words, so a new word is mostly made of n-grams
+/// already looked up.
+static NGRAMS: LazyLock<Shared<u128, [f32; N]>> = LazyLock::new(|| Shared::new(400_000));
 
 /// Each model's log-probability of the n-gram `gram` (its char boundaries, from its start,
 /// in `bounds`), backing off to its longest known prefix as Lingua does.
@@ -351,7 +388,7 @@ fn ngram_score(gram: &str, bounds: &[usize], models: &[fst::Map<&'static [u8]>])
     let key = gram
         .chars()
         .fold(gram.len() as u128, |k, c| k << 21 | c as u128);
-    if let Some(hit) = NGRAMS.with(|c| c.borrow().get(&key).copied()) {
+    if let Some(hit) = NGRAMS.get(&key) {
         return hit;
     }
     let start = bounds[0];
@@ -365,19 +402,13 @@ fn ngram_score(gram: &str, bounds: &[usize], models: &[fst::Map<&'static [u8]>])
             }
         }
     }
-    NGRAMS.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= NGRAM_CACHE {
-            c.clear();
-        }
-        c.insert(key, out);
-    });
+    NGRAMS.insert(key, out);
     out
 }
 
 /// The word's scores: every order when `full`, else at least its trigrams.
 fn score_word(word: &str, full: bool) -> WordScore {
-    if let Some(hit) = WORDS.with(|c| c.borrow().get(word).copied()) {
+    if let Some(hit) = WORDS.get(word) {
         if hit.full || !full {
             return hit;
         }
@@ -406,13 +437,7 @@ fn score_word(word: &str, full: bool) -> WordScore {
             }
         }
     }
-    WORDS.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= WORD_CACHE {
-            c.clear();
-        }
-        c.insert(word.into(), score);
-    });
+    WORDS.insert(word.into(), score);
     score
 }
 
@@ -420,7 +445,7 @@ fn score_word(word: &str, full: bool) -> WordScore {
 /// way Lingua weighs them: n-grams of 1 to 5 letters below 120 letters, trigrams above; each
 /// language's log-likelihood divided by how many letters it knows, then a softmax. `None` when
 /// no language knows any of them.
-fn ngram_probabilities(words: &[String]) -> Option<[f64; N]> {
+fn ngram_probabilities(words: &[&str]) -> Option<[f64; N]> {
     let letters: usize = words.iter().map(|w| w.chars().count()).sum();
     let full = letters < 120;
     let orders = if full { 0..5 } else { 2..3 };
@@ -635,12 +660,22 @@ pub fn detect_lang_tokens(
             }
         }
     }
+    // the language the source declares, written with its common words (a quarter of the
+    // words at least) and none of another's: the n-gram models would only confirm it
+    if let Some(h) = hint.filter(|_| latin) {
+        let own = votes.iter().filter(|(v, _)| *v == h).count();
+        if own >= CONFIRMING_WORDS && own == votes.len() && own * 4 >= n {
+            return Detected {
+                lang: h,
+                confidence: vote_confidence(h, hint, &votes, priors),
+            };
+        }
+    }
     // the n-gram models read lowercase runs of letters, as far as they need
     let lower = words[..cut_at(&words, MAX_NGRAM_BYTES)].to_lowercase();
-    let letter_runs: Vec<String> = lower
+    let letter_runs: Vec<&str> = lower
         .split(|c: char| !c.is_alphabetic())
         .filter(|w| !w.is_empty())
-        .map(String::from)
         .collect();
     let mut probs = ngram_probabilities(&letter_runs);
     if probs.is_none() && !votes.is_empty() {
@@ -669,6 +704,21 @@ pub fn detect_lang_tokens(
     if let (Some(h), Some((lang, p)), Some(probs)) = (hint, best, probs) {
         let l = MODELLED.iter().position(|&m| m == lang);
         if h == lang && total > 0.0 && l.is_some_and(|l| probs[l] >= CONFIRMED) {
+            return Detected {
+                lang,
+                confidence: p / total,
+            };
+        }
+        // or which the models prefer on their own, and its common words say too, none of
+        // another language's: a long-tail language does not write that way
+        let own = votes.iter().filter(|(v, _)| *v == h).count();
+        let top = probs.iter().copied().fold(0.0, f64::max);
+        if h == lang
+            && total > 0.0
+            && own >= CONFIRMING_WORDS
+            && own == votes.len()
+            && l.is_some_and(|l| probs[l] >= top)
+        {
             return Detected {
                 lang,
                 confidence: p / total,
@@ -723,6 +773,30 @@ pub fn detect_lang_tokens(
                 confidence: 0.0,
             },
         },
+    }
+}
+
+/// The share of `lang` among the modelled languages when the n-grams are not read: each
+/// language's prior times its votes.
+fn vote_confidence(
+    lang: Lang,
+    hint: Option<Lang>,
+    votes: &[(Lang, f64)],
+    priors: &LangPriors,
+) -> f64 {
+    let weight = |l: Lang| {
+        let vote: f64 = votes
+            .iter()
+            .filter(|(v, _)| *v == l)
+            .map(|(_, w)| w)
+            .product();
+        priors.weight(l, hint) * vote.min(MAX_VOTE)
+    };
+    let total: f64 = MODELLED.iter().map(|&l| weight(l)).sum();
+    if total > 0.0 {
+        weight(lang) / total
+    } else {
+        0.0
     }
 }
 
@@ -840,9 +914,7 @@ mod tests {
     #[test]
     fn every_model_loads_and_scores() {
         assert_eq!(models().len(), N);
-        let p =
-            ngram_probabilities(&["bonjour".into(), "tout".into(), "le".into(), "monde".into()])
-                .expect("known words");
+        let p = ngram_probabilities(&["bonjour", "tout", "le", "monde"]).expect("known words");
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9);
         assert_eq!(
             p.iter().cloned().fold(0.0, f64::max),
