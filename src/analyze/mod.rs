@@ -17,6 +17,7 @@ pub mod sentiment;
 pub mod signal;
 pub mod text;
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use crate::config::{Config, Watch};
@@ -100,7 +101,7 @@ impl Analyzer {
     pub fn analyze_tokens(&self, doc: &Analyzed<'_>, lang_confidence: f64) -> Analysis {
         let mut mentions = self.mentions.find(doc);
         let brands: Vec<Range<usize>> = mentions.iter().map(|m| m.start..m.end).collect();
-        let mut features = model::Features::default();
+        let [mut features, mut sentence_features] = FEATURES.with(|f| f.take());
         let read = read(doc, 0..doc.text.len(), &brands, &mut features);
         let sentiment_model = model::sentiment_model(doc.lang);
         let sentiment = model::sentiment_of(sentiment_model, &features, read.context.lexicon);
@@ -117,7 +118,6 @@ impl Analyzer {
         };
         let expectations = decide_expectations(doc, read.expectations, &read.context, &features);
         let (sentiment, because) = consistent(doc, sentiment, because, &expectations);
-        let mut sentence_features = model::Features::default();
         for m in &mut mentions {
             let range = match doc.sentence_of(m.start) {
                 Some(i) => doc.sentences[i].clone(),
@@ -131,6 +131,7 @@ impl Analyzer {
                 },
             );
         }
+        FEATURES.with(|f| f.replace([features, sentence_features]));
         let topics = self
             .topics
             .iter()
@@ -147,6 +148,12 @@ impl Analyzer {
             topics,
         }
     }
+}
+
+thread_local! {
+    /// The feature buffers of a thread's last document (its whole text, one sentence), for
+    /// the next: thousands of entries, cheaper to refill than to grow anew.
+    static FEATURES: RefCell<[model::Features; 2]> = RefCell::default();
 }
 
 /// The text speaks to an account: it holds an `@handle`.

@@ -561,6 +561,14 @@ fn urls(text: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// Whether the folded `word` negates what follows it.
+fn is_negation(word: &str) -> bool {
+    static SET: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| NEGATIONS.iter().copied().collect())
+        .contains(word)
+}
+
 /// What introduces the problem someone got in touch for.
 const FOR_A: &[&str] = &["pour", "for", "about", "concernant"];
 const A: &[&str] = &["un", "une", "des", "mon", "ma", "mes", "a", "an", "my"];
@@ -751,7 +759,7 @@ pub fn features(
                 }
             }
         }
-        if NEGATIONS.contains(&word) {
+        if is_negation(word) {
             negation = SCOPE;
         }
         if first_word.is_none() {

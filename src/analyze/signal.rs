@@ -412,7 +412,10 @@ const STOP_EN: &[&str] = &[
 ];
 
 fn is_stop(folded: &str) -> bool {
-    STOP_FR.contains(&folded) || STOP_EN.contains(&folded)
+    static STOP: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    STOP.get_or_init(|| STOP_FR.iter().chain(STOP_EN).copied().collect())
+        .contains(folded)
 }
 
 /// Whether a token can be (part of) a term.
@@ -431,9 +434,11 @@ fn is_content(a: &Analyzed<'_>, i: usize) -> bool {
 
 /// The terms of an analysed text, each once.
 pub fn extract_terms(a: &Analyzed<'_>) -> Vec<Term> {
-    let mut out: Vec<Term> = Vec::new();
+    // about three terms a word (a word, the phrases it starts), within the cap
+    let room = (a.tokens.len() * 3).min(MAX_TERMS);
+    let mut out: Vec<Term> = Vec::with_capacity(room);
     // the keys are hashes already: a light hasher is enough
-    let mut seen = rustc_hash::FxHashSet::default();
+    let mut seen = rustc_hash::FxHashSet::with_capacity_and_hasher(room, rustc_hash::FxBuildHasher);
     let mut push = |out: &mut Vec<Term>, idx: &[usize]| {
         if out.len() >= MAX_TERMS {
             return;
