@@ -15,9 +15,12 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
     // freed memory goes back to the system after a second, not 10 ms: an ingest reuses what
-    // it freed at once, and zeroing pages faulted in again cost it 7 % of its time
-    // SAFETY: sets an integer option of the allocator; valid at any time
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+    // it freed at once, and zeroing pages faulted in again cost it 7 % of its time (unless
+    // the allocator's own MIMALLOC_PURGE_DELAY says otherwise)
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets an integer option of the allocator; valid at any time
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+    }
     let cli = cli::parse_args(std::env::args_os());
     cli::init_logging(&cli.global);
     cli::exit_code(cli::run(cli))
