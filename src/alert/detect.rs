@@ -334,8 +334,14 @@ struct Significance {
 impl Emerging {
     /// The hashed cell with the least count (count-min): the least polluted by collisions.
     fn cell(&self, key: u64) -> Cell {
-        (0..ROWS)
-            .map(|r| self.cells.get(cell_index(key, r)))
+        self.least((0..ROWS).map(|r| cell_index(key, r)))
+    }
+
+    /// Of the cells at `indices` (one per row), the one with the least count.
+    fn least(&self, indices: impl IntoIterator<Item = usize>) -> Cell {
+        indices
+            .into_iter()
+            .map(|i| self.cells.get(i))
             .min_by(|a, b| a.recent.total_cmp(&b.recent))
             .unwrap_or_default()
     }
@@ -356,7 +362,11 @@ impl Emerging {
     }
 
     fn significance(&self, key: u64, count: f64) -> Significance {
-        let c = self.cell(key);
+        self.significance_of(self.cell(key), count)
+    }
+
+    /// [`Emerging::significance`] of a term whose cell is `c`.
+    fn significance_of(&self, c: Cell, count: f64) -> Significance {
         let n = self.docs.max(1.0);
         let expected = c.mean as f64 * n;
         // the baseline's own spread, and the Poisson noise of counting at that rate
@@ -369,13 +379,31 @@ impl Emerging {
     /// terms tested (every recently active one) so the whole set stays quiet on noise, and
     /// raised again for a phrase made only of common words.
     fn bar(&self, term: &Term, cfg: &AlertsConfig) -> f64 {
-        let m = self.active.len().max(1) as f64;
-        let t = cfg.emerging.threshold;
-        let bar = (t * t + 2.0 * m.ln()).sqrt();
+        let bar = self.plain_bar(cfg);
         if self.common_phrase(term, cfg.emerging.common_share) {
             bar * cfg.emerging.common_factor
         } else {
             bar
+        }
+    }
+
+    fn plain_bar(&self, cfg: &AlertsConfig) -> f64 {
+        let m = self.active.len().max(1) as f64;
+        let t = cfg.emerging.threshold;
+        (t * t + 2.0 * m.ln()).sqrt()
+    }
+
+    /// Whether `z` reaches the term's [`Emerging::bar`]; whether the phrase is common is only
+    /// asked when the answer depends on it.
+    fn clears_bar(&self, term: &Term, z: f64, cfg: &AlertsConfig) -> bool {
+        let plain = self.plain_bar(cfg);
+        let common = plain * cfg.emerging.common_factor;
+        if z < plain.min(common) {
+            false
+        } else if z >= plain.max(common) {
+            true
+        } else {
+            z >= self.bar(term, cfg)
         }
     }
 
@@ -591,8 +619,9 @@ impl Emerging {
         let url: Arc<str> = Arc::from(obs.url);
         let scale = self.count_scale;
         for term in obs.terms {
-            for r in 0..ROWS {
-                self.cells.recent[cell_index(term.key, r)] += 1.0;
+            let rows: [usize; ROWS] = std::array::from_fn(|r| cell_index(term.key, r));
+            for &i in &rows {
+                self.cells.recent[i] += 1.0;
             }
             let t = self.active.entry(term.key).or_insert_with(|| ActiveTerm {
                 surfaces: Vec::new(),
@@ -623,9 +652,9 @@ impl Emerging {
             if !cfg.emerging.enabled || count < cfg.emerging.min_count as f64 {
                 continue;
             }
-            let sig = self.significance(term.key, count);
+            let sig = self.significance_of(self.least(rows), count);
             tracing::trace!(term = %term.text, count, z = sig.z, expected = sig.expected, "emerging candidate");
-            if sig.z >= self.bar(term, cfg) && count >= cfg.emerging.min_ratio * sig.expected {
+            if count >= cfg.emerging.min_ratio * sig.expected && self.clears_bar(term, sig.z, cfg) {
                 firing.push((term.key, sig));
             }
         }
