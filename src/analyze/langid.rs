@@ -532,10 +532,10 @@ pub fn detect_cut(text: &str) -> usize {
 /// `://`, `www.`, an inner `@`, or a dot between letters.
 fn link_spans(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
-    let mut pos = 0;
     for chunk in text.split_whitespace() {
-        let start = pos + text[pos..].find(chunk).unwrap_or(0);
-        pos = start + chunk.len();
+        // a slice of `text`: where it starts is how far its first byte is from text's
+        let start = chunk.as_ptr() as usize - text.as_ptr() as usize;
+        let pos = start + chunk.len();
         let trimmed = chunk.trim_end_matches(|c: char| !c.is_alphanumeric() && c != '/');
         let b = trimmed.as_bytes();
         let dotted = b
