@@ -253,8 +253,8 @@ fn items<'a>(doc: &'a Analyzed<'_>, range: &Range<usize>) -> Vec<Item<'a>> {
             sentence += 1;
         }
         let gap = doc.text.get(prev_end.min(start)..start).unwrap_or("");
-        let clause =
-            gap.contains([',', ';', ':', '(', ')', '—', '–', '"', '«', '»']) || gap.contains(" - ");
+        let clause = gap.contains([',', ';', ':', '(', ')', '—', '–', '"', '«', '»'])
+            || gap.len() >= 3 && gap.contains(" - ");
         prev_end = end;
         out.push(Item {
             start,

@@ -434,10 +434,11 @@ fn is_content(a: &Analyzed<'_>, i: usize) -> bool {
 
 /// The terms of an analysed text, each once.
 pub fn extract_terms(a: &Analyzed<'_>) -> Vec<Term> {
-    // about three terms a word (a word, the phrases it starts), within the cap
+    // the list travels to the sink's thread: grown as needed, not sized for the worst case
+    let mut out: Vec<Term> = Vec::new();
+    // about three terms a word (a word, the phrases it starts), within the cap; the keys are
+    // hashes already: a light hasher is enough
     let room = (a.tokens.len() * 3).min(MAX_TERMS);
-    let mut out: Vec<Term> = Vec::with_capacity(room);
-    // the keys are hashes already: a light hasher is enough
     let mut seen = rustc_hash::FxHashSet::with_capacity_and_hasher(room, rustc_hash::FxBuildHasher);
     let mut push = |out: &mut Vec<Term>, idx: &[usize]| {
         if out.len() >= MAX_TERMS {
