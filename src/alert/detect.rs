@@ -61,6 +61,9 @@ const ROWS: usize = 2;
 const WIDTH: usize = 1 << 15;
 /// Recently active terms kept for their wording and evidence.
 pub const MAX_ACTIVE: usize = 20_000;
+/// What a prune leaves of them: room for some hundred documents' new terms before the next
+/// one (each walks the whole map).
+const PRUNED_TO: usize = MAX_ACTIVE * 3 / 4;
 /// Evidence kept per term and per event.
 const TERM_EVIDENCE: usize = 12;
 const EVENT_EVIDENCE: usize = 200;
@@ -513,7 +516,7 @@ impl Emerging {
             .filter(|t| t.event.is_none())
             .map(|t| t.count)
             .collect();
-        let excess = self.active.len() - MAX_ACTIVE * 9 / 10;
+        let excess = self.active.len() - PRUNED_TO;
         if excess >= counts.len() {
             self.active.retain(|_, t| t.event.is_some());
             return;
