@@ -882,17 +882,7 @@ fn best_on(scored: &[(f32, bool, bool, bool)], negative_weight: f64) -> (f32, f3
             } else {
                 alone_step as f32 * 0.05
             };
-            let (mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0);
-            for &(p, cue, also, y) in scored {
-                let yes = also || p >= if cue { t } else { alone };
-                match (yes, y) {
-                    (true, true) => tp += 1.0,
-                    (true, false) => fp += negative_weight,
-                    (false, true) => fn_ += 1.0,
-                    _ => {}
-                }
-            }
-            let f = f1(tp, fp, fn_);
+            let f = f1_at(scored, t, alone, negative_weight);
             if f > best.2 + 1e-9 {
                 best = (t, alone, f);
             }
