@@ -37,7 +37,7 @@ use std::sync::LazyLock;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use crate::analyze::lang::Lang;
-use crate::analyze::text::{Analyzed, TokenKind};
+use crate::analyze::text::{Analyzed, TokenKind, WordSet};
 use crate::doc::{ExpectationKind, Label, Reason, Sentiment};
 
 /// Hashed feature space of every model.
@@ -875,10 +875,8 @@ fn urls(text: &str) -> Vec<Range<usize>> {
 
 /// Whether the folded `word` negates what follows it.
 fn is_negation(word: &str) -> bool {
-    static SET: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> =
-        std::sync::OnceLock::new();
-    SET.get_or_init(|| NEGATIONS.iter().copied().collect())
-        .contains(word)
+    static SET: WordSet = WordSet::new(&[NEGATIONS]);
+    SET.contains(word)
 }
 
 /// What introduces the problem someone got in touch for.

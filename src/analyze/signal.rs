@@ -4,7 +4,7 @@
 
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::analyze::text::{Analyzed, TokenKind};
+use crate::analyze::text::{Analyzed, TokenKind, WordSet};
 
 /// A term: its key (hash of its stems) and how it reads.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -412,10 +412,8 @@ const STOP_EN: &[&str] = &[
 ];
 
 fn is_stop(folded: &str) -> bool {
-    static STOP: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> =
-        std::sync::OnceLock::new();
-    STOP.get_or_init(|| STOP_FR.iter().chain(STOP_EN).copied().collect())
-        .contains(folded)
+    static STOP: WordSet = WordSet::new(&[STOP_FR, STOP_EN]);
+    STOP.contains(folded)
 }
 
 /// Whether a token can be (part of) a term.

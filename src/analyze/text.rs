@@ -6,12 +6,36 @@
 //! each token, never in the text itself, so a reader can highlight exactly what was matched.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
+use rustc_hash::FxHashSet;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::analyze::lang::Lang;
+
+/// Words written as lists in the source (a language's stop-words, its negations), looked up
+/// in a hash set made on first use.
+pub struct WordSet {
+    lists: &'static [&'static [&'static str]],
+    set: OnceLock<FxHashSet<&'static str>>,
+}
+
+impl WordSet {
+    pub const fn new(lists: &'static [&'static [&'static str]]) -> Self {
+        WordSet {
+            lists,
+            set: OnceLock::new(),
+        }
+    }
+
+    pub fn contains(&self, word: &str) -> bool {
+        self.set
+            .get_or_init(|| self.lists.iter().flat_map(|l| l.iter().copied()).collect())
+            .contains(word)
+    }
+}
 
 /// What a token is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
