@@ -724,6 +724,10 @@ const ADVERBS: &[&str] = &[
     "greatly",
 ];
 
+static IMPERATIVE: WordSet = WordSet::new(&[IMPERATIVES]);
+static OPENER: WordSet = WordSet::new(&[OPENERS]);
+static ADVERB: WordSet = WordSet::new(&[ADVERBS]);
+
 /// A modal verb, or a contraction that holds one (`i'd`: "i" and "would"): the subject it
 /// holds, the modal, whether it is negated.
 fn modal(word: &str) -> Option<(Option<&'static str>, &'static str, bool)> {
@@ -791,8 +795,8 @@ fn mood(sequence: &[(&str, u32, bool)], question: bool, out: &mut Features) {
             if question {
                 push(&["question opens", w], t);
             }
-            let verb = if OPENERS.contains(&w) { next } else { w };
-            if IMPERATIVES.contains(&verb) {
+            let verb = if OPENER.contains(w) { next } else { w };
+            if IMPERATIVE.contains(verb) {
                 push(&["imperative"], t);
                 push(&["imperative", verb], t);
             }
@@ -813,7 +817,7 @@ fn mood(sequence: &[(&str, u32, bool)], question: bool, out: &mut Features) {
         while let Some(a) = word(next) {
             if a == "not" || a == "never" {
                 negated = true;
-            } else if !ADVERBS.contains(&a) {
+            } else if !ADVERB.contains(a) {
                 break;
             }
             next += 1;
