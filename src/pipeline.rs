@@ -18,7 +18,7 @@ use crate::alert::channel::Deliverer;
 use crate::alert::detect::{Observation, WatchDetectors};
 use crate::alert::Alert;
 use crate::analyze::lang::Lang;
-use crate::analyze::signal::{extract_terms, Term};
+use crate::analyze::signal::{extract_terms, Terms};
 use crate::analyze::text::{Analyzed, TokenKind};
 use crate::analyze::Analyzer;
 use crate::config::Config;
@@ -63,7 +63,7 @@ pub struct Prepared {
     pub record: IndexRecord,
     pub watches: Vec<String>,
     /// Terms for emerging-signal detection (empty when no watch listens).
-    pub terms: Vec<Term>,
+    pub terms: Terms,
     pub origin: String,
     /// MinHash of the words, for texts long enough to be copied (syndication, reposts).
     pub signature: Option<dedup::Signature>,
@@ -83,7 +83,7 @@ pub struct Ready {
     /// The brands mentioned, each with its sentiment (filled only when a watch listens).
     pub brands: Vec<(String, Label)>,
     pub watches: Vec<String>,
-    pub terms: Vec<Term>,
+    pub terms: Terms,
     pub signature: Option<dedup::Signature>,
     pub record: IndexRecord,
 }
@@ -214,7 +214,7 @@ impl Transform {
             &watches,
         );
         let terms = if watches.is_empty() {
-            Vec::new()
+            Terms::default()
         } else {
             extract_terms(&analyzed)
         };
@@ -299,7 +299,7 @@ struct Queued {
     url: String,
     at: chrono::DateTime<chrono::Utc>,
     content_hash: u64,
-    terms: Vec<Term>,
+    terms: Terms,
     brands: Vec<(String, Label)>,
     watches: Vec<String>,
 }

@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::alert::{Alert, AlertKind};
-use crate::analyze::signal::Term;
+use crate::analyze::signal::{Term, Terms};
 use crate::config::{AlertsConfig, VolumeConfig, Watch};
 use crate::doc::Label;
 
@@ -94,7 +94,7 @@ pub struct Observation<'a> {
     pub at: DateTime<Utc>,
     /// Hash of the content: copies are counted once.
     pub content_hash: u64,
-    pub terms: &'a [Term],
+    pub terms: &'a Terms,
     /// `(brand, label of its mentions)` for each brand mentioned.
     pub brands: &'a [(String, Label)],
 }
@@ -634,7 +634,8 @@ impl Emerging {
                 event: None,
             });
             t.count += 1.0 / scale;
-            t.saw(&term.text);
+            let text = obs.terms.text(term);
+            t.saw(text);
             t.evidence.push_back(url.clone());
             if t.evidence.len() > TERM_EVIDENCE {
                 t.evidence.pop_front();
@@ -656,7 +657,7 @@ impl Emerging {
                 continue;
             }
             let sig = self.significance_of(self.least(rows), count);
-            tracing::trace!(term = %term.text, count, z = sig.z, expected = sig.expected, "emerging candidate");
+            tracing::trace!(term = %text, count, z = sig.z, expected = sig.expected, "emerging candidate");
             if count >= cfg.emerging.min_ratio * sig.expected && self.clears_bar(term, sig.z, cfg) {
                 firing.push((term.key, sig));
             }
@@ -899,7 +900,7 @@ impl BrandSignals {
             .iter()
             .filter(|t| t.words <= 2)
             .take(40)
-            .map(|t| t.text.clone())
+            .map(|t| obs.terms.text(t).to_string())
             .collect();
         if negative {
             self.recent_neg += 1.0;
@@ -2070,7 +2071,7 @@ mod tests {
                     url: &url,
                     at: DateTime::from_timestamp(t0() + h * 3600 + j * 3600 / k, 0).unwrap(),
                     content_hash: n,
-                    terms: &[],
+                    terms: &Terms::default(),
                     brands: &brands,
                 };
                 out.extend(d.observe(&obs, &watch));
@@ -2116,7 +2117,7 @@ mod tests {
                 url: &url,
                 at: DateTime::from_timestamp(at, 0).unwrap(),
                 content_hash: i as u64,
-                terms: &[],
+                terms: &Terms::default(),
                 brands: &[],
             };
             let label = if negative {

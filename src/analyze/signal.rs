@@ -6,17 +6,63 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::analyze::text::{Analyzed, TokenKind, WordSet};
 
-/// A term: its key (hash of its stems) and how it reads.
+/// A term: its key (hash of its stems) and where its text is in its document's [`Terms`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Term {
     pub key: u64,
-    /// The words as first written in the document, lowercased.
-    pub text: String,
-    /// Number of content words (1 to 3).
-    pub words: u8,
     /// For a phrase, the key of each of its words alone (0 past `words`); for a word, its own
     /// key first.
     pub parts: [u64; 3],
+    /// Its words as first written in the document, lowercased: `start..start + len` of the
+    /// document's term text.
+    start: u32,
+    len: u32,
+    /// Number of content words (1 to 3).
+    pub words: u8,
+}
+
+/// The terms of one document. Their texts share one buffer, and the list is allocated at its
+/// final size: the terms of thousands of documents wait in memory for the detectors.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Terms {
+    text: String,
+    list: Vec<Term>,
+}
+
+impl Terms {
+    /// How `term` (one of these) reads.
+    pub fn text(&self, term: &Term) -> &str {
+        let start = term.start as usize;
+        self.text
+            .get(start..start + term.len as usize)
+            .unwrap_or_default()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Term> {
+        self.list.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The texts of the terms, in order.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.list.iter().map(|t| self.text(t))
+    }
+}
+
+impl<'a> IntoIterator for &'a Terms {
+    type Item = &'a Term;
+    type IntoIter = std::slice::Iter<'a, Term>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
 }
 
 /// Most terms taken from one document (long pages would otherwise dominate).
@@ -431,9 +477,25 @@ fn is_content(a: &Analyzed<'_>, i: usize) -> bool {
 }
 
 /// The terms of an analysed text, each once.
-pub fn extract_terms(a: &Analyzed<'_>) -> Vec<Term> {
-    // the list travels to the sink's thread: grown as needed, not sized for the worst case
-    let mut out: Vec<Term> = Vec::new();
+pub fn extract_terms(a: &Analyzed<'_>) -> Terms {
+    SCRATCH.with_borrow_mut(|(text, list)| {
+        text.clear();
+        list.clear();
+        collect_terms(a, text, list);
+        // copied out at their final sizes: the scratch buffers stay with the thread
+        Terms {
+            text: text.as_str().to_owned(),
+            list: list.as_slice().to_vec(),
+        }
+    })
+}
+
+thread_local! {
+    /// Term text and list under construction, reused from one document to the next.
+    static SCRATCH: std::cell::RefCell<(String, Vec<Term>)> = Default::default();
+}
+
+fn collect_terms(a: &Analyzed<'_>, buf: &mut String, out: &mut Vec<Term>) {
     // about three terms a word (a word, the phrases it starts), within the cap; the keys are
     // hashes already: a light hasher is enough
     let room = (a.tokens.len() * 3).min(MAX_TERMS);
@@ -462,28 +524,29 @@ pub fn extract_terms(a: &Analyzed<'_>) -> Vec<Term> {
             let start = a.tokens[idx[0]].start;
             let end = a.tokens[*idx.last().expect("non-empty")].end;
             // lowercased, runs of white space made one space, in one pass
-            let mut text = String::with_capacity(end - start);
+            let at = buf.len();
             let mut space = false;
             for c in a.text[start..end].chars() {
                 if c.is_whitespace() {
-                    space = !text.is_empty();
+                    space = buf.len() > at;
                     continue;
                 }
                 if space {
-                    text.push(' ');
+                    buf.push(' ');
                     space = false;
                 }
                 if c.is_ascii() {
-                    text.push(c.to_ascii_lowercase());
+                    buf.push(c.to_ascii_lowercase());
                 } else {
-                    text.extend(c.to_lowercase());
+                    buf.extend(c.to_lowercase());
                 }
             }
             out.push(Term {
                 key,
-                text,
-                words: idx.len() as u8,
                 parts,
+                start: at as u32,
+                len: (buf.len() - at) as u32,
+                words: idx.len() as u8,
             });
         }
     };
@@ -505,17 +568,16 @@ pub fn extract_terms(a: &Analyzed<'_>) -> Vec<Term> {
         }
         for k in 0..content.len() {
             let (i, _) = content[k];
-            push(&mut out, &[i]);
+            push(out, &[i]);
             if k + 1 < content.len() && content[k + 1].1 <= MAX_GAP {
                 let j = content[k + 1].0;
-                push(&mut out, &[i, j]);
+                push(out, &[i, j]);
                 if k + 2 < content.len() && content[k + 2].1 <= MAX_GAP {
-                    push(&mut out, &[i, j, content[k + 2].0]);
+                    push(out, &[i, j, content[k + 2].0]);
                 }
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -525,8 +587,8 @@ mod tests {
 
     fn texts(s: &str, lang: Lang) -> Vec<String> {
         extract_terms(&Analyzed::new(s, lang))
-            .into_iter()
-            .map(|t| t.text)
+            .texts()
+            .map(str::to_string)
             .collect()
     }
 
@@ -538,20 +600,21 @@ mod tests {
         let phrase = terms.iter().find(|t| t.words == 3).unwrap();
         let joined = format!("{} {} {}", a.stems[0], a.stems[1], a.stems[2]);
         assert_eq!(phrase.key, xxhash_rust::xxh3::xxh3_64(joined.as_bytes()));
-        assert_eq!(phrase.text, "mobile data down");
+        assert_eq!(terms.text(phrase), "mobile data down");
     }
 
     #[test]
     fn a_phrase_knows_the_keys_of_its_words() {
         let terms = extract_terms(&Analyzed::new("Mobile data down", Lang::En));
-        let word = |w: &str| terms.iter().find(|t| t.text == w).unwrap().key;
+        let word = |w: &str| terms.iter().find(|t| terms.text(t) == w).unwrap().key;
         let phrase = terms.iter().find(|t| t.words == 3).unwrap();
         assert_eq!(
             phrase.parts,
             [word("mobile"), word("data"), word("down")],
             "{terms:?}"
         );
-        assert_eq!(terms[0].parts, [terms[0].key, 0, 0]);
+        let first = terms.iter().next().unwrap();
+        assert_eq!(first.parts, [first.key, 0, 0]);
     }
 
     #[test]
@@ -574,7 +637,7 @@ mod tests {
     fn inflections_share_a_key_and_phrases_stay_in_their_sentence() {
         let a = extract_terms(&Analyzed::new("Les prélèvements en double.", Lang::Fr));
         let b = extract_terms(&Analyzed::new("Un prélèvement en double.", Lang::Fr));
-        let key = |v: &[Term], w: u8| v.iter().find(|t| t.words == w).map(|t| t.key);
+        let key = |v: &Terms, w: u8| v.iter().find(|t| t.words == w).map(|t| t.key);
         assert_eq!(key(&a, 2), key(&b, 2));
         let t = texts("Panne réseau. Facture salée.", Lang::Fr);
         assert!(

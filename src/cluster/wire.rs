@@ -88,7 +88,7 @@ pub struct WireRecord {
     pub at: DateTime<Utc>,
     pub brands: Vec<(String, Label)>,
     pub watches: Vec<String>,
-    pub terms: Vec<crate::analyze::signal::Term>,
+    pub terms: crate::analyze::signal::Terms,
     pub signature: Option<Signature>,
     pub record: String,
 }
