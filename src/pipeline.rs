@@ -428,7 +428,11 @@ impl Sink {
                     None => {}
                 }
                 let key = std::mem::take(&mut r.key);
-                self.store.upsert(r.record)?;
+                if outcome == Outcome::Added {
+                    self.store.insert_new(r.record)?;
+                } else {
+                    self.store.upsert(r.record)?;
+                }
                 self.store
                     .state
                     .put(crate::state::Space::Seen, &key, &Seen { hash: r.hash, at });

@@ -7,7 +7,7 @@ use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
 use crate::data::{DataDir, DataError, WriterLock};
 use crate::index::{schema, Fields, IndexRecord};
-use crate::state::State;
+use crate::state::{Space, State};
 
 /// Commit after this many added documents...
 pub const COMMIT_EVERY_DOCS: usize = 20_000;
@@ -41,8 +41,15 @@ pub struct Store {
     uncommitted: usize,
     first_uncommitted: Option<Instant>,
     generation: u64,
+    /// Every document of the index has its key in the state (the index was created with it
+    /// and the two were always committed together): a key the state does not know is in no
+    /// segment, and adding it needs no delete.
+    seen_complete: bool,
     _lock: WriterLock,
 }
+
+/// State key of [`Store`]'s `seen_complete`.
+const SEEN_COMPLETE: &str = "seen-complete";
 
 impl Store {
     /// Locks the data directory and opens (or creates) its index and state.
@@ -50,7 +57,8 @@ impl Store {
         let lock = data.lock(command)?;
         let (schema, fields) = schema();
         let dir = data.index_dir();
-        let index = if dir.join("meta.json").exists() {
+        let fresh = !dir.join("meta.json").exists();
+        let index = if !fresh {
             let index = Index::open_in_dir(&dir)?;
             if index.schema() != schema {
                 return Err(StoreError::OtherSchema {
@@ -72,12 +80,26 @@ impl Store {
         let writer = index
             .writer_with_num_threads(threads, WRITER_MEMORY.max(threads * 16 * 1024 * 1024))?;
         let state = State::open(&data.state_dir())?;
-        let generation = index
+        let indexed = index
             .load_metas()?
             .payload
             .and_then(|p| p.parse::<u64>().ok())
-            .unwrap_or(0)
-            .max(state.generation());
+            .unwrap_or(0);
+        let generation = indexed.max(state.generation());
+        let seen_complete = if fresh {
+            state.put(Space::Meta, SEEN_COMPLETE, &true);
+            true
+        } else if state.get::<bool>(Space::Meta, SEEN_COMPLETE) == Some(true) {
+            // an index committed without the state that goes with it (a stop between the two)
+            // may hold documents the state never saw: from now on every key is looked up
+            let agree = indexed == state.generation();
+            if !agree {
+                state.delete(Space::Meta, SEEN_COMPLETE);
+            }
+            agree
+        } else {
+            false
+        };
         Ok(Store {
             fields,
             index,
@@ -86,6 +108,7 @@ impl Store {
             uncommitted: 0,
             first_uncommitted: None,
             generation,
+            seen_complete,
             _lock: lock,
         })
     }
@@ -94,6 +117,19 @@ impl Store {
     pub fn upsert(&mut self, rec: IndexRecord) -> Result<(), StoreError> {
         self.writer
             .delete_term(Term::from_field_text(self.fields.key, &rec.key));
+        self.writer.add_document(rec.doc)?;
+        self.uncommitted += 1;
+        self.first_uncommitted.get_or_insert_with(Instant::now);
+        Ok(())
+    }
+
+    /// Adds the record of a document whose key the state does not know (nor has staged).
+    /// Where the state is known to cover the whole index, no delete of its key is queued:
+    /// applying a delete per new document at each commit is a term query per document.
+    pub fn insert_new(&mut self, rec: IndexRecord) -> Result<(), StoreError> {
+        if !self.seen_complete {
+            return self.upsert(rec);
+        }
         self.writer.add_document(rec.doc)?;
         self.uncommitted += 1;
         self.first_uncommitted.get_or_insert_with(Instant::now);
@@ -134,5 +170,58 @@ impl Store {
         self.commit()?;
         self.writer.wait_merging_threads()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(store: &Store, key: &str) -> IndexRecord {
+        let mut doc = TantivyDocument::default();
+        doc.add_text(store.fields.key, key);
+        IndexRecord {
+            key: key.to_string(),
+            doc,
+        }
+    }
+
+    fn docs(store: &Store) -> u64 {
+        store.index.reader().unwrap().searcher().num_docs()
+    }
+
+    #[test]
+    fn new_keys_skip_the_delete_only_while_the_state_covers_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::new(dir.path());
+        let mut s = Store::open(&data, "test").unwrap();
+        assert!(s.seen_complete, "a new index is covered by its state");
+        s.insert_new(record(&s, "a")).unwrap();
+        s.commit().unwrap();
+        s.upsert(record(&s, "a")).unwrap();
+        s.commit().unwrap();
+        assert_eq!(docs(&s), 1);
+        drop(s);
+
+        // committed together: still covered
+        let mut s = Store::open(&data, "test").unwrap();
+        assert!(s.seen_complete);
+        // an index commit the state never followed (a stop between the two)
+        s.writer.add_document(record(&s, "b").doc).unwrap();
+        let mut p = s.writer.prepare_commit().unwrap();
+        p.set_payload(&(s.generation + 1).to_string());
+        p.commit().unwrap();
+        drop(s);
+
+        let mut s = Store::open(&data, "test").unwrap();
+        assert!(!s.seen_complete, "the index may hold keys the state lacks");
+        s.insert_new(record(&s, "b")).unwrap();
+        s.commit().unwrap();
+        assert_eq!(docs(&s), 2, "the key the state lacked was replaced, not doubled");
+        drop(s);
+
+        // and it stays so, even once index and state agree again
+        let s = Store::open(&data, "test").unwrap();
+        assert!(!s.seen_complete);
     }
 }
