@@ -309,8 +309,9 @@ pub struct Stemmers {
     cache: std::cell::RefCell<StemCache>,
 }
 
-/// Stems by original word, one table per language.
-type StemCache = Vec<(Lang, rustc_hash::FxHashMap<Box<str>, Box<str>>)>;
+/// Stems by original word (its 128-bit hash: a probe reads no key bytes scattered over the
+/// heap, and two words of a process never share one), one table per language.
+type StemCache = Vec<(Lang, rustc_hash::FxHashMap<u128, Box<str>>)>;
 
 /// Stems remembered per thread before the cache starts afresh.
 const STEM_CACHE: usize = 100_000;
@@ -350,12 +351,13 @@ impl Stemmers {
     pub fn stem(&self, lang: Lang, original: &str, folded: &str) -> String {
         match self.get(lang) {
             Some(s) if folded.chars().any(|c| c.is_alphabetic()) => {
+                let key = xxhash_rust::xxh3::xxh3_128(original.as_bytes());
                 {
                     let cache = self.cache.borrow();
                     let hit = cache
                         .iter()
                         .find(|(l, _)| *l == lang)
-                        .and_then(|(_, m)| m.get(original));
+                        .and_then(|(_, m)| m.get(&key));
                     if let Some(hit) = hit {
                         return hit.to_string();
                     }
@@ -386,7 +388,7 @@ impl Stemmers {
                 if table.len() >= STEM_CACHE {
                     table.clear();
                 }
-                table.insert(original.into(), stem.as_str().into());
+                table.insert(key, stem.as_str().into());
                 stem
             }
             _ => folded.to_string(),
