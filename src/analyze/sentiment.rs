@@ -451,7 +451,7 @@ fn find_emoticons(text: &str, range: &Range<usize>, lx: &Lexicons) -> Vec<(usize
     };
     let mut out = Vec::new();
     for chunk in slice.split_whitespace() {
-        if chunk.is_ascii() && !chunk.bytes().any(|b| EMOTICON_BYTES.contains(&b))
+        if chunk.is_ascii() && !chunk.bytes().any(|b| EMOTICON_BYTE[b as usize])
             || chunk.contains("://")
             || chunk.starts_with("www.")
         {
@@ -469,12 +469,29 @@ fn find_emoticons(text: &str, range: &Range<usize>, lx: &Lexicons) -> Vec<(usize
 /// Bytes of which every emoticon has at least one.
 const EMOTICON_BYTES: &[u8] = b":;=<>^()[]{}|\\/*_@$%&#'\"-.,0o";
 
+/// [`EMOTICON_BYTES`] as a table: whether a byte is one of them.
+static EMOTICON_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < EMOTICON_BYTES.len() {
+        t[EMOTICON_BYTES[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// The emoticon in one whitespace-free chunk: `(start, end, valence)` relative to the chunk.
 fn emoticon_in(chunk: &str, lx: &Lexicons) -> Option<(usize, usize, f32)> {
     let get = |s: &str| {
         lx.emoticons
             .get(s)
-            .or_else(|| lx.emoticons.get(s.to_lowercase().as_str()))
+            .or_else(|| {
+                // lowercase ASCII is its own lowercase form: nothing else to look up
+                if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+                    return None;
+                }
+                lx.emoticons.get(s.to_lowercase().as_str())
+            })
             .copied()
     };
     if let Some(v) = get(chunk) {
