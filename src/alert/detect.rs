@@ -784,7 +784,8 @@ impl Emerging {
     /// floats.
     pub fn to_bytes(&self) -> Vec<u8> {
         let json = serde_json::to_vec(self).expect("detector state serialises");
-        let mut out = Vec::with_capacity(16 + json.len() + self.active.len() * 64 + self.cells.len() * 12);
+        let mut out =
+            Vec::with_capacity(16 + json.len() + self.active.len() * 64 + self.cells.len() * 12);
         out.extend_from_slice(STATE_TAG);
         out.extend_from_slice(&(json.len() as u64).to_le_bytes());
         out.extend_from_slice(&json);
@@ -1980,7 +1981,11 @@ mod tests {
                     assert!((b.count - t.count).abs() <= t.count.abs() * 1e-12);
                 }
                 assert_eq!((b.words, b.event), (t.words, t.event));
-                assert!(b.evidence.iter().map(|u| &**u).eq(t.evidence.iter().map(|u| &**u)));
+                assert!(b
+                    .evidence
+                    .iter()
+                    .map(|u| &**u)
+                    .eq(t.evidence.iter().map(|u| &**u)));
             }
             assert_eq!(back.cells.mean, e.cells.mean);
         };

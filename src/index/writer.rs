@@ -217,7 +217,11 @@ mod tests {
         assert!(!s.seen_complete, "the index may hold keys the state lacks");
         s.insert_new(record(&s, "b")).unwrap();
         s.commit().unwrap();
-        assert_eq!(docs(&s), 2, "the key the state lacked was replaced, not doubled");
+        assert_eq!(
+            docs(&s),
+            2,
+            "the key the state lacked was replaced, not doubled"
+        );
         drop(s);
 
         // and it stays so, even once index and state agree again
