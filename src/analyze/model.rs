@@ -450,15 +450,19 @@ pub mod family {
     /// How a sentence asks or advises: the verb it opens with, the modal verbs and who they
     /// are said of ("you should", "it would be nice"), its length (see [`super::mood`]).
     pub const MOOD: u8 = 5;
+    /// Advice inside a sentence: a clause that opens with an imperative ("great location, but
+    /// avoid the ground floor"), a condition put to the reader ("if you have a car, park
+    /// here"), a want or a need and who has it ("we need", "users want") (see [`super::advice`]).
+    pub const ADVICE: u8 = 6;
     /// The five families every model reads (the sentiment models read these only).
     pub const ALL: u32 = 0b11111;
     /// The five families but character n-grams.
     pub const NO_CHARS: u32 = ALL & !(1 << CHARS);
     /// What the expectation model reads: words, pairs of words, the mood of the sentences,
     /// emoji, the global features.
-    pub const EXPECTATION: u32 = NO_CHARS | 1 << MOOD;
+    pub const EXPECTATION: u32 = NO_CHARS | 1 << MOOD | 1 << ADVICE;
     /// Every family this build computes: a model that reads another one is refused.
-    pub const KNOWN: u32 = ALL | 1 << MOOD;
+    pub const KNOWN: u32 = ALL | 1 << MOOD | 1 << ADVICE;
 }
 
 /// Seeds that keep the feature families apart.
@@ -473,6 +477,7 @@ mod seed {
     pub const FIRST: u64 = 8;
     pub const NEGATED_CHARS: u64 = 9;
     pub const MOOD: u64 = 10;
+    pub const ADVICE: u64 = 11;
 }
 
 /// What else than its words the models know of a range.
@@ -570,6 +575,12 @@ const SCOPE: usize = 3;
 /// A clause ends at these.
 fn breaks_clause(gap: &str) -> bool {
     gap.contains([',', '.', ';', ':', '!', '?', '(', ')', '\n'])
+}
+
+/// A dash between words opens a clause ("great location - avoid the ground floor"); a hyphen
+/// inside a word does not.
+fn dash(gap: &str) -> bool {
+    gap.contains(char::is_whitespace) && gap.contains(['-', '\u{2013}', '\u{2014}'])
 }
 
 /// A sentence ends at these.
@@ -872,6 +883,92 @@ fn mood(sequence: &[(&str, u32, bool)], question: bool, out: &mut Features) {
     push(&["length", length], NO_TOKEN);
 }
 
+/// Conjunctions after which a clause can turn to advice without a comma ("clean rooms but avoid
+/// the breakfast", "go early and ask for a quiet room").
+const CONJUNCTIONS: &[&str] = &["and", "but", "so", "or", "then", "otherwise", "though"];
+/// Words that put a condition to the reader ("if you have a car", "when you arrive", "for
+/// anyone travelling with children").
+const CONDITIONS: &[&str] = &["if", "when", "unless", "whenever", "before", "once"];
+/// Who a want or a need is said of, for [`advice`].
+const WANTS: &[&str] = &[
+    "need", "needs", "want", "wants", "require", "requires", "expect", "hope", "hoping",
+];
+
+static CONJUNCTION: WordSet = WordSet::new(&[CONJUNCTIONS]);
+static CONDITION: WordSet = WordSet::new(&[CONDITIONS]);
+static WANT: WordSet = WordSet::new(&[WANTS]);
+
+/// Advice inside a sentence, the features of [`family::ADVICE`] (the mood of [`mood`] reads
+/// how sentences open; this reads their clauses): a clause that opens with an imperative,
+/// after a comma, a dash or a conjunction ("great location, but avoid the ground floor",
+/// "don't ask the staff and make sure…"); a condition put to the reader ("if you have a car",
+/// "anyone who"), and whether an imperative or "you" with a modal follows it; a want or a
+/// need with who has it and what it bears on ("we need a way", "users want"). Each weighs
+/// [`MOOD_VALUE`].
+fn advice(sequence: &[(&str, u32, bool)], clause_starts: &[bool], out: &mut Features) {
+    let mut push = |name: &[&str], token: u32| {
+        let mut h = seed::ADVICE;
+        for part in name {
+            h = xxh3_64_with_seed(part.as_bytes(), h);
+        }
+        out.push(family::ADVICE, h, MOOD_VALUE, token);
+    };
+    let word = |i: usize| sequence.get(i).map_or("", |w| w.0);
+    // a condition put to the reader is open until its sentence ends
+    let mut condition = false;
+    for (i, &(w, t, opens)) in sequence.iter().enumerate() {
+        if opens {
+            condition = false;
+        }
+        // opens a clause inside its sentence, or follows a word that does and leaves it
+        // one ("…, but avoid", "…, maybe try")
+        let opens_clause = |k: usize| clause_starts.get(k).copied().unwrap_or(false);
+        let place = if opens {
+            None
+        } else if opens_clause(i)
+            || (i > 0 && opens_clause(i - 1) && !sequence[i - 1].2 && OPENER.contains(word(i - 1)))
+        {
+            Some("clause")
+        } else if i > 0 && CONJUNCTION.contains(word(i - 1)) {
+            Some("conjunction")
+        } else {
+            None
+        };
+        if let Some(place) = place {
+            if IMPERATIVE.contains(w) && w != "do" {
+                push(&["imperative", place], t);
+                push(&["imperative", place, w], t);
+                if condition {
+                    push(&["imperative after a condition"], t);
+                }
+            }
+        }
+        if CONDITION.contains(w) && matches!(word(i + 1), "you" | "u" | "your" | "you're") {
+            condition = true;
+            push(&["condition", w, "you"], t);
+        }
+        if w == "anyone" || w == "whoever" || (w == "those" && word(i + 1) == "who") {
+            condition = true;
+            push(&["reader", w], t);
+        }
+        if condition && matches!(w, "you" | "u") && i + 1 < sequence.len() {
+            if let Some((_, m, _)) = modal(word(i + 1)) {
+                push(&["condition then you", modal_class(m)], t);
+            }
+        }
+        if WANT.contains(w) && i > 0 {
+            let who = subject(Some(word(i - 1)));
+            let what = match word(i + 1) {
+                "to" => "to",
+                "a" | "an" | "the" | "some" | "more" | "better" | "proper" => "thing",
+                "it" | "this" | "that" | "them" => "it",
+                _ => "other",
+            };
+            push(&["want", who, what], t);
+        }
+    }
+}
+
 /// Byte ranges of the URLs of `text`.
 fn urls(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
@@ -974,6 +1071,10 @@ pub fn features(
     // the words in order, for the mood of the sentences: (word, token, opens a sentence)
     let mut sequence: Vec<(&str, u32, bool)> = Vec::with_capacity(tokens.len());
     let mut sentence_start = true;
+    // for each word of `sequence`, whether it opens a clause (a sentence, or after a comma, a
+    // semicolon, a colon, a dash)
+    let mut clause_starts: Vec<bool> = Vec::with_capacity(tokens.len());
+    let mut clause_start = true;
     let mut last_word: Option<(u64, u32)> = None;
     let mut first_word: Option<(u64, u32)> = None;
     let mut caps = 0usize;
@@ -993,6 +1094,9 @@ pub fn features(
         if breaks_clause(gap) {
             negation = 0;
             prev = None;
+        }
+        if breaks_clause(gap) || dash(gap) {
+            clause_start = true;
         }
         if overlaps(&urls, t.start, t.end) {
             continue;
@@ -1077,6 +1181,7 @@ pub fn features(
         }
         prev = Some(h);
         sequence.push((word, ti, std::mem::take(&mut sentence_start)));
+        clause_starts.push(std::mem::take(&mut clause_start));
         // character n-grams of the word with its boundaries
         buf.clear();
         buf.push('<');
@@ -1125,6 +1230,7 @@ pub fn features(
     }
     let slice = &text[range.clone()];
     mood(&sequence, slice.contains('?'), out);
+    advice(&sequence, &clause_starts, out);
     let global = |name: &str| xxh3_64_with_seed(name.as_bytes(), seed::GLOBAL);
     let exclamations = slice.matches('!').count();
     if exclamations > 0 {
@@ -1334,6 +1440,36 @@ mod tests {
         let (d, _) = of_family("It would be nice to have themes", family::MOOD);
         let (e, _) = of_family("It was nice to have themes", family::MOOD);
         assert_ne!(d, e);
+    }
+
+    #[test]
+    fn advice_is_read_in_clauses_for_the_expectation_model_only() {
+        assert_eq!(family::ALL & 1 << family::ADVICE, 0);
+        assert_ne!(family::EXPECTATION & 1 << family::ADVICE, 0);
+        // an imperative after a comma, a dash or a conjunction points at its verb
+        for (text, verb) in [
+            ("Great location, but avoid the ground floor", "avoid"),
+            ("Nice staff - ask for a room upstairs", "ask"),
+            ("The rooms are small so bring earplugs", "bring"),
+        ] {
+            let (_, words) = of_family(text, family::ADVICE);
+            assert!(words.contains(&verb.to_string()), "{text}: {words:?}");
+        }
+        // the same verb told of the past is no advice
+        let (b, _) = of_family(
+            "Great location, but we avoided the ground floor",
+            family::ADVICE,
+        );
+        assert!(b.is_empty(), "{b:?}");
+        // a condition put to the reader, and the advice that follows it
+        let (c, words) = of_family("If you have a car, use the garage", family::ADVICE);
+        assert!(words.contains(&"if".to_string()), "{words:?}");
+        let (d, _) = of_family("If you have a car, parking is expensive", family::ADVICE);
+        assert!(c.len() > d.len(), "{c:?} {d:?}");
+        // who needs what
+        let (e, _) = of_family("We need a way to export", family::ADVICE);
+        let (f, _) = of_family("It needs a restart", family::ADVICE);
+        assert!(!e.is_empty() && !f.is_empty() && e != f, "{e:?} {f:?}");
     }
 
     #[test]
