@@ -117,10 +117,7 @@ impl Store {
     pub fn upsert(&mut self, rec: IndexRecord) -> Result<(), StoreError> {
         self.writer
             .delete_term(Term::from_field_text(self.fields.key, &rec.key));
-        self.writer.add_document(rec.doc)?;
-        self.uncommitted += 1;
-        self.first_uncommitted.get_or_insert_with(Instant::now);
-        Ok(())
+        self.add(rec)
     }
 
     /// Adds the record of a document whose key the state does not know (nor has staged).
@@ -130,6 +127,10 @@ impl Store {
         if !self.seen_complete {
             return self.upsert(rec);
         }
+        self.add(rec)
+    }
+
+    fn add(&mut self, rec: IndexRecord) -> Result<(), StoreError> {
         self.writer.add_document(rec.doc)?;
         self.uncommitted += 1;
         self.first_uncommitted.get_or_insert_with(Instant::now);
