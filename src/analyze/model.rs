@@ -414,6 +414,15 @@ pub struct Features {
 }
 
 impl Features {
+    /// A feature of the sentence families ([`family::MOOD`], [`family::ADVICE`]), named by
+    /// its parts, weighing [`MOOD_VALUE`].
+    fn push_named(&mut self, family: u8, seed: u64, name: &[&str], token: u32) {
+        let h = name
+            .iter()
+            .fold(seed, |h, part| xxh3_64_with_seed(part.as_bytes(), h));
+        self.push(family, h, MOOD_VALUE, token);
+    }
+
     fn push(&mut self, family: u8, hash: u64, value: f32, token: u32) {
         self.buckets.push((hash as usize & (BUCKETS - 1)) as u32);
         self.values.push(value);
@@ -811,13 +820,8 @@ fn modal_class(m: &str) -> &'static str {
 /// and the verb it governs ("you should add", "it would be nice", "should have been"); the
 /// opening of a question; the length of the range in words. Each weighs [`MOOD_VALUE`].
 fn mood(sequence: &[(&str, u32, bool)], question: bool, out: &mut Features) {
-    let mut push = |name: &[&str], token: u32| {
-        let mut h = seed::MOOD;
-        for part in name {
-            h = xxh3_64_with_seed(part.as_bytes(), h);
-        }
-        out.push(family::MOOD, h, MOOD_VALUE, token);
-    };
+    let mut push =
+        |name: &[&str], token: u32| out.push_named(family::MOOD, seed::MOOD, name, token);
     let word = |i: usize| sequence.get(i).map(|w| w.0);
     for (i, &(w, t, opens)) in sequence.iter().enumerate() {
         if opens {
@@ -906,13 +910,8 @@ static WANT: WordSet = WordSet::new(&[WANTS]);
 /// need with who has it and what it bears on ("we need a way", "users want"). Each weighs
 /// [`MOOD_VALUE`].
 fn advice(sequence: &[(&str, u32, bool)], clause_starts: &[bool], out: &mut Features) {
-    let mut push = |name: &[&str], token: u32| {
-        let mut h = seed::ADVICE;
-        for part in name {
-            h = xxh3_64_with_seed(part.as_bytes(), h);
-        }
-        out.push(family::ADVICE, h, MOOD_VALUE, token);
-    };
+    let mut push =
+        |name: &[&str], token: u32| out.push_named(family::ADVICE, seed::ADVICE, name, token);
     let word = |i: usize| sequence.get(i).map_or("", |w| w.0);
     // a condition put to the reader is open until its sentence ends
     let mut condition = false;
