@@ -14,14 +14,22 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
-    // freed memory goes back to the system after a second, not 10 ms: an ingest reuses what
-    // it freed at once, and zeroing pages faulted in again cost it 7 % of its time (unless
-    // the allocator's own MIMALLOC_PURGE_DELAY says otherwise)
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: sets an integer option of the allocator; valid at any time
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
-    }
     let cli = cli::parse_args(std::env::args_os());
+    // A command that runs to its end keeps what it frees until it exits: an ingest frees and
+    // allocates again at once (a segment's arena, a batch's documents), and the pages given
+    // back and faulted in again cost it a tenth of its time. A daemon (`serve`, `run` without
+    // `--once`) gives freed memory back after a second, not 10 ms. The allocator's own
+    // MIMALLOC_PURGE_DELAY, when set, wins.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        let daemon = match &cli.command {
+            cli::args::Command::Serve(_) => true,
+            cli::args::Command::Run(run) => !run.once,
+            _ => false,
+        };
+        let delay_ms = if daemon { 1000 } else { -1 };
+        // SAFETY: sets an integer option of the allocator; valid at any time
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, delay_ms) };
+    }
     cli::init_logging(&cli.global);
     cli::exit_code(cli::run(cli))
 }
