@@ -69,6 +69,11 @@ const CONFIRMED: f64 = 0.9;
 /// their own, without asking whatlang about the long tail.
 const CONFIRMING_WORDS: usize = 3;
 
+/// Or as a sixth of the words, five of them at least: a longer text names places, people and
+/// things more than a short one, and a text of another language that quotes five of them
+/// writes more of its own.
+const SURE_WORDS: usize = 5;
+
 /// Prior weight of each language the watches expect, against 1 for any other language.
 const EXPECTED_WEIGHT: f64 = 2.0;
 
@@ -664,7 +669,9 @@ pub fn detect_lang_tokens(
     // words at least) and none of another's: the n-gram models would only confirm it
     if let Some(h) = hint.filter(|_| latin) {
         let own = votes.iter().filter(|(v, _)| *v == h).count();
-        if own >= CONFIRMING_WORDS && own == votes.len() && own * 4 >= n {
+        let confirmed =
+            own >= CONFIRMING_WORDS && own * 4 >= n || own >= SURE_WORDS && own * 6 >= n;
+        if confirmed && own == votes.len() {
             return Detected {
                 lang: h,
                 confidence: vote_confidence(h, hint, &votes, priors),
