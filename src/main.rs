@@ -14,6 +14,15 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
+    // No transparent huge pages: with them the kernel zeroes 2 MB at the first touch of any
+    // byte, and the allocator's heaps, thread stacks and tables are touched sparsely (an
+    // ingest of 20,000 posts: 6 % less CPU, 65 MB less peak memory).
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE takes integer arguments only and changes nothing
+    // but how this process's future page faults are served
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
     let cli = cli::parse_args(std::env::args_os());
     // A command that runs to its end keeps what it frees until it exits: an ingest frees and
     // allocates again at once (a segment's arena, a batch's documents), and the pages given
