@@ -386,29 +386,59 @@ static WORDS: LazyLock<Shared<Box<str>, WordScore>> = LazyLock::new(|| Shared::n
 /// already looked up.
 static NGRAMS: LazyLock<Shared<u128, [f32; N]>> = LazyLock::new(|| Shared::new(400_000));
 
-/// Each model's log-probability of the n-gram `gram` (its char boundaries, from its start,
-/// in `bounds`), backing off to its longest known prefix as Lingua does.
-fn ngram_score(gram: &str, bounds: &[usize], models: &[fst::Map<&'static [u8]>]) -> [f32; N] {
-    // up to five chars of 21 bits, and the length
-    let key = gram
-        .chars()
-        .fold(gram.len() as u128, |k, c| k << 21 | c as u128);
-    if let Some(hit) = NGRAMS.get(&key) {
+/// The cache key of a word's n-gram: up to five chars of 21 bits, and its length.
+fn ngram_key(gram: &str) -> u128 {
+    gram.chars()
+        .fold(gram.len() as u128, |k, c| k << 21 | c as u128)
+}
+
+/// Each model's log-probability of the n-gram of `n` chars that starts `window` (its char
+/// boundaries, from its start, in `bounds`: five chars at most), backing off to its longest
+/// known prefix as Lingua does. Every n-gram starting there is the prefix of the window's
+/// longest one: one walk down each model reads them all, and remembers them all.
+fn ngram_score(
+    word: &str,
+    bounds: &[usize],
+    n: usize,
+    models: &[fst::Map<&'static [u8]>],
+) -> [f32; N] {
+    let start = bounds[0];
+    if let Some(hit) = NGRAMS.get(&ngram_key(&word[start..bounds[n]])) {
         return hit;
     }
-    let start = bounds[0];
-    let n = bounds.len() - 1;
-    let mut out = [0.0f32; N];
-    for (o, model) in out.iter_mut().zip(models) {
-        for k in (1..=n).rev() {
-            if let Some(bits) = model.get(&gram[..bounds[k] - start]) {
-                *o = f64::from_bits(bits) as f32;
-                break;
+    let chars = bounds.len() - 1;
+    let window = &word.as_bytes()[start..bounds[chars]];
+    // per order (1 to `chars`), per model
+    let mut orders = [[0.0f32; N]; 5];
+    for (l, model) in models.iter().enumerate() {
+        let fst = model.as_fst();
+        let mut node = fst.root();
+        let mut out = fst::raw::Output::zero();
+        // the longest prefix known so far (0 when none is)
+        let mut known = 0.0f32;
+        let mut k = 1;
+        for (j, &b) in window.iter().enumerate() {
+            let Some(t) = node.find_input(b) else { break };
+            let t = node.transition(t);
+            out = out.cat(t.out);
+            node = fst.node(t.addr);
+            if start + j + 1 == bounds[k] {
+                if node.is_final() {
+                    known = f64::from_bits(out.cat(node.final_output()).value()) as f32;
+                }
+                orders[k - 1][l] = known;
+                k += 1;
             }
         }
+        // past where the model knows nothing longer, each order backs off to the same prefix
+        for o in &mut orders[k - 1..chars] {
+            o[l] = known;
+        }
     }
-    NGRAMS.insert(key, out);
-    out
+    for k in 1..=chars {
+        NGRAMS.insert(ngram_key(&word[start..bounds[k]]), orders[k - 1]);
+    }
+    orders[n - 1]
 }
 
 /// The word's scores: every order when `full`, else at least its trigrams.
@@ -436,7 +466,7 @@ fn score_word(word: &str, full: bool) -> WordScore {
     };
     for n in orders {
         for i in 0..=chars - n {
-            let gram = ngram_score(&word[bounds[i]..bounds[i + n]], &bounds[i..=i + n], models);
+            let gram = ngram_score(word, &bounds[i..=(i + 5).min(chars)], n, models);
             for (sums, g) in score.sums.iter_mut().zip(gram) {
                 sums[n - 1] += g;
             }
@@ -928,6 +958,46 @@ mod tests {
             p[0],
             "French first: {p:?}"
         );
+    }
+
+    #[test]
+    fn one_walk_reads_each_ngram_as_its_own_lookup_would() {
+        // each n-gram looked up alone, backing off to its longest known prefix
+        let alone = |gram: &str| -> [f32; N] {
+            let cut: Vec<usize> = gram.char_indices().map(|(i, _)| i).skip(1).collect();
+            let mut out = [0.0f32; N];
+            for (o, model) in out.iter_mut().zip(models()) {
+                let prefixes = cut.iter().copied().chain(std::iter::once(gram.len()));
+                if let Some(bits) = prefixes.rev().find_map(|end| model.get(&gram[..end])) {
+                    *o = f64::from_bits(bits) as f32;
+                }
+            }
+            out
+        };
+        let models = models();
+        for word in [
+            "réclamation",
+            "qqqqzzzz",
+            "straße",
+            "über",
+            "açaí",
+            "xylophone",
+            "ñandú",
+        ] {
+            let bounds: Vec<usize> = word
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain(std::iter::once(word.len()))
+                .collect();
+            let chars = bounds.len() - 1;
+            for n in 1..=5.min(chars) {
+                for i in 0..=chars - n {
+                    let gram = &word[bounds[i]..bounds[i + n]];
+                    let walked = ngram_score(word, &bounds[i..=(i + 5).min(chars)], n, models);
+                    assert_eq!(walked, alone(gram), "{gram} in {word}");
+                }
+            }
+        }
     }
 
     #[test]
