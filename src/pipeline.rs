@@ -34,6 +34,11 @@ pub const SOURCE_CHANNEL: usize = 128;
 /// Documents being transformed or waiting for their turn at the sink: enough for the
 /// transforms to go on through a commit.
 pub const MAX_IN_FLIGHT: usize = 4096;
+/// Items the feeder of [`ordered_map`] may cut ahead of the workers: enough that it runs in
+/// bursts and a worker never waits for it. With two per worker, the feeder was woken for
+/// nearly every item, and it and the workers took turns on the cores (an ingest of 20,000
+/// posts on two cores: 19,000 preemptions, 3,700 with this).
+const FED_AHEAD: usize = 1024;
 /// Largest document text analysed; longer ones are reported and skipped.
 pub const MAX_TEXT_BYTES: usize = 8 * 1024 * 1024;
 /// Largest HTML body extracted.
@@ -565,7 +570,7 @@ pub fn ordered_map<I, O>(
     for _ in 0..MAX_IN_FLIGHT {
         ticket_tx.send(()).expect("room for every ticket");
     }
-    let (work_tx, work_rx) = crossbeam_channel::bounded::<(u64, I)>(workers * 2);
+    let (work_tx, work_rx) = crossbeam_channel::bounded::<(u64, I)>(FED_AHEAD);
     let (res_tx, res_rx) = crossbeam_channel::unbounded::<(u64, Result<O, String>)>();
     let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
