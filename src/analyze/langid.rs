@@ -441,6 +441,14 @@ fn ngram_score(
     orders[n - 1]
 }
 
+/// Where each char of `word` starts, and its end.
+fn char_bounds(word: &str) -> Vec<usize> {
+    word.char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(word.len()))
+        .collect()
+}
+
 /// The word's scores: every order when `full`, else at least its trigrams.
 fn score_word(word: &str, full: bool) -> WordScore {
     if let Some(hit) = WORDS.get(word) {
@@ -449,11 +457,7 @@ fn score_word(word: &str, full: bool) -> WordScore {
         }
     }
     let models = models();
-    let bounds: Vec<usize> = word
-        .char_indices()
-        .map(|(i, _)| i)
-        .chain(std::iter::once(word.len()))
-        .collect();
+    let bounds = char_bounds(word);
     let chars = bounds.len() - 1;
     let mut score = WordScore {
         sums: [[0.0; 5]; N],
@@ -984,11 +988,7 @@ mod tests {
             "xylophone",
             "ñandú",
         ] {
-            let bounds: Vec<usize> = word
-                .char_indices()
-                .map(|(i, _)| i)
-                .chain(std::iter::once(word.len()))
-                .collect();
+            let bounds = char_bounds(word);
             let chars = bounds.len() - 1;
             for n in 1..=5.min(chars) {
                 for i in 0..=chars - n {
