@@ -968,11 +968,14 @@ mod tests {
     fn one_walk_reads_each_ngram_as_its_own_lookup_would() {
         // each n-gram looked up alone, backing off to its longest known prefix
         let alone = |gram: &str| -> [f32; N] {
-            let cut: Vec<usize> = gram.char_indices().map(|(i, _)| i).skip(1).collect();
+            let ends = char_bounds(gram);
             let mut out = [0.0f32; N];
             for (o, model) in out.iter_mut().zip(models()) {
-                let prefixes = cut.iter().copied().chain(std::iter::once(gram.len()));
-                if let Some(bits) = prefixes.rev().find_map(|end| model.get(&gram[..end])) {
+                if let Some(bits) = ends[1..]
+                    .iter()
+                    .rev()
+                    .find_map(|&end| model.get(&gram[..end]))
+                {
                     *o = f64::from_bits(bits) as f32;
                 }
             }
