@@ -39,8 +39,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::alert::{Alert, AlertKind};
@@ -205,16 +207,23 @@ impl Table {
     }
 }
 
+/// How a term was written, most frequent first: one kept inline (a short one without
+/// allocation), as most terms are seen once before they are pruned.
+type Surfaces = SmallVec<[(CompactString, u32); 1]>;
+
+/// A term's latest addresses: two kept inline.
+type TermEvidence = SmallVec<[Arc<str>; 2]>;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ActiveTerm {
     /// How it was written, most frequent first (a few variants: `prélèvement`, `prélèvements`).
-    surfaces: Vec<(String, u32)>,
+    surfaces: Surfaces,
     words: u8,
     /// Decayed count, in units of the detector's `count_scale`.
     count: f64,
     /// Addresses of the latest documents carrying it (shared with the other terms of each).
     #[serde(with = "shared_strs")]
-    evidence: VecDeque<Arc<str>>,
+    evidence: TermEvidence,
     /// Open event this term belongs to.
     event: Option<u64>,
 }
@@ -234,7 +243,7 @@ impl ActiveTerm {
                     i -= 1;
                 }
             }
-            None if self.surfaces.len() < 4 => self.surfaces.push((surface.to_string(), 1)),
+            None if self.surfaces.len() < 4 => self.surfaces.push((surface.into(), 1)),
             None => {}
         }
     }
@@ -299,17 +308,21 @@ impl Default for Emerging {
 
 /// Addresses shared between the terms of one document, saved as plain strings.
 mod shared_strs {
-    use std::collections::VecDeque;
     use std::sync::Arc;
 
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<S: Serializer>(v: &VecDeque<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
-        let strs: Vec<&str> = v.iter().map(|u| &**u).collect();
+    pub fn serialize<'a, S: Serializer, C>(v: &'a C, s: S) -> Result<S::Ok, S::Error>
+    where
+        &'a C: IntoIterator<Item = &'a Arc<str>>,
+    {
+        let strs: Vec<&str> = v.into_iter().map(|u| &**u).collect();
         strs.serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<VecDeque<Arc<str>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, C: FromIterator<Arc<str>>>(
+        d: D,
+    ) -> Result<C, D::Error> {
         Ok(Vec::<String>::deserialize(d)?
             .into_iter()
             .map(Arc::from)
@@ -629,18 +642,18 @@ impl Emerging {
                 self.cells.recent[i] += 1.0;
             }
             let t = self.active.entry(term.key).or_insert_with(|| ActiveTerm {
-                surfaces: Vec::new(),
+                surfaces: Surfaces::new(),
                 words: term.words,
                 count: 0.0,
-                evidence: VecDeque::new(),
+                evidence: TermEvidence::new(),
                 event: None,
             });
             t.count += 1.0 / scale;
             let text = obs.terms.text(term);
             t.saw(text);
-            t.evidence.push_back(url.clone());
+            t.evidence.push(url.clone());
             if t.evidence.len() > TERM_EVIDENCE {
-                t.evidence.pop_front();
+                t.evidence.remove(0);
             }
             if let Some(eid) = t.event {
                 if let Some(e) = self.events.iter_mut().find(|e| e.id == eid) {
@@ -920,15 +933,15 @@ fn active_from(r: &mut Reader<'_>) -> Option<FxHashMap<u64, ActiveTerm>> {
             _ => Some(r.u64()?),
         };
         let n_surfaces = r.u8()? as usize;
-        let mut surfaces = Vec::with_capacity(n_surfaces);
+        let mut surfaces = Surfaces::with_capacity(n_surfaces);
         for _ in 0..n_surfaces {
-            let text = r.str()?.to_string();
+            let text = CompactString::from(r.str()?);
             surfaces.push((text, r.u32()?));
         }
         let n_evidence = r.u32()? as usize;
-        let mut evidence = VecDeque::with_capacity(n_evidence.min(TERM_EVIDENCE));
+        let mut evidence = TermEvidence::with_capacity(n_evidence.min(TERM_EVIDENCE));
         for _ in 0..n_evidence {
-            evidence.push_back(urls.get(r.u32()? as usize)?.clone());
+            evidence.push(urls.get(r.u32()? as usize)?.clone());
         }
         active.insert(
             key,
@@ -1912,10 +1925,10 @@ mod tests {
         e.active.insert(
             1,
             ActiveTerm {
-                surfaces: Vec::new(),
+                surfaces: Surfaces::new(),
                 words: 1,
                 count: 5.0,
-                evidence: VecDeque::new(),
+                evidence: TermEvidence::new(),
                 event: None,
             },
         );
