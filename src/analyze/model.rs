@@ -1263,30 +1263,36 @@ pub fn features(
     let bin = ((lex * 4.0).round() as i32).clamp(-4, 4);
     out.push(
         family::GLOBAL,
-        global(&format!("lexicon bin {bin}")),
+        LEXICON_BINS[(bin + 4) as usize],
         1.0,
         NO_TOKEN,
     );
-    for (name, (evidence, decided)) in ["request", "complaint", "wish"].iter().zip(ctx.cues) {
+    for ([cue, decides], (evidence, decided)) in CUE_FEATURES.iter().zip(ctx.cues) {
         if evidence > 0.0 {
-            out.push(
-                family::GLOBAL,
-                global(&format!("cue {name}")),
-                evidence.min(2.0),
-                NO_TOKEN,
-            );
+            out.push(family::GLOBAL, *cue, evidence.min(2.0), NO_TOKEN);
         }
         if decided {
-            out.push(
-                family::GLOBAL,
-                global(&format!("cues decide {name}")),
-                1.0,
-                NO_TOKEN,
-            );
+            out.push(family::GLOBAL, *decides, 1.0, NO_TOKEN);
         }
     }
     out.push(family::GLOBAL, global("bias"), 1.0, NO_TOKEN);
 }
+
+/// The global features of the lexicon's score, binned from -4 to 4.
+static LEXICON_BINS: LazyLock<[u64; 9]> = LazyLock::new(|| {
+    std::array::from_fn(|i| {
+        let name = format!("lexicon bin {}", i as i32 - 4);
+        xxh3_64_with_seed(name.as_bytes(), seed::GLOBAL)
+    })
+});
+
+/// The global features of the cues (request, complaint, wish): found, and deciding.
+static CUE_FEATURES: LazyLock<[[u64; 2]; 3]> = LazyLock::new(|| {
+    ["request", "complaint", "wish"].map(|name| {
+        [format!("cue {name}"), format!("cues decide {name}")]
+            .map(|f| xxh3_64_with_seed(f.as_bytes(), seed::GLOBAL))
+    })
+});
 
 fn emoticons(gap: &str, out: &mut Features) {
     if gap.len() < 2 {

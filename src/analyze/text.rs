@@ -359,7 +359,8 @@ impl Stemmers {
                         .find(|(l, _)| *l == lang)
                         .and_then(|(_, m)| m.get(&key));
                     if let Some(hit) = hit {
-                        return hit.to_string();
+                        // (`to_string` on a `Box<str>` would go through `Display`)
+                        return String::from(&**hit);
                     }
                 }
                 let mut lower = original
