@@ -238,6 +238,7 @@ fn predict(m: &Linear, ex: &Example) -> Vec<f32> {
         values: ex.values.clone(),
         tokens: vec![model::NO_TOKEN; ex.buckets.len()],
         families: ex.families.clone(),
+        ..Features::default()
     };
     m.probabilities(&f)
 }

@@ -49,6 +49,7 @@ fn outages_prices_and_hidden_fees_are_negative() {
     let a = analyzer();
     for text in [
         "SFR en panne",
+        "Livebox HS",
         "Sosh trop cher",
         "encore des frais cachés Ondine, j'ai écrit au service client",
         "Ondine hidden fees on transfers abroad, nothing in the app explained them.",
@@ -156,5 +157,49 @@ fn explanations_point_into_the_text() {
         for r in &an.because {
             assert_eq!(&text[r.start..r.end], r.text, "{text:?}");
         }
+    }
+}
+
+#[test]
+fn the_words_the_lexicon_scored_are_reasons() {
+    let a = analyzer();
+    for (text, reason) in [
+        ("Livebox HS", "HS"),
+        ("Sosh trop cher", "trop cher"),
+        ("ma box est hors service depuis hier", "hors service"),
+        (
+            "Service client Ondine réactif pour un souci de carte bloquée",
+            "réactif",
+        ),
+        (
+            "Très satisfait de la fibre Orange, la connexion est excellente.",
+            "excellente",
+        ),
+    ] {
+        let an = analyze(&a, text);
+        assert_eq!(
+            an.because.first().map(|r| r.text.as_str()),
+            Some(reason),
+            "{text:?}: {:?}",
+            an.because
+        );
+        for r in &an.because {
+            assert_eq!(&text[r.start..r.end], r.text, "{text:?}");
+            // the problem someone got in touch for is no reason for their praise
+            assert!(!r.text.contains("souci"), "{text:?}: {:?}", an.because);
+        }
+    }
+}
+
+#[test]
+fn out_of_order_is_a_complaint() {
+    let a = analyzer();
+    for text in ["Livebox HS", "ma box est hors service depuis hier"] {
+        let an = analyze(&a, text);
+        assert!(
+            kinds(&an).contains(&ExpectationKind::Complaint),
+            "{text:?}: {:?}",
+            an.expectations
+        );
     }
 }

@@ -37,6 +37,7 @@ use std::sync::LazyLock;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use crate::analyze::lang::Lang;
+use crate::analyze::sentiment;
 use crate::analyze::text::{Analyzed, TokenKind, WordSet};
 use crate::doc::{ExpectationKind, Label, Reason, Sentiment};
 
@@ -254,11 +255,35 @@ impl Linear {
 
     /// What each token contributed to `class` (against the other classes of a softmax model):
     /// `(token index, contribution)`, strongest first, contributions under `min` left out.
+    /// What bucket `h` weighs for `class`: its weight, or for a softmax its weight less the
+    /// mean of the other classes' weights.
+    fn weight_for(&self, h: u32, class: usize) -> f32 {
+        match self.kind {
+            Kind::Sigmoid => self.weight(h, class),
+            Kind::Softmax => {
+                let others = (0..self.classes)
+                    .filter(|&c| c != class)
+                    .map(|c| self.weight(h, c))
+                    .sum::<f32>()
+                    / (self.classes - 1).max(1) as f32;
+                self.weight(h, class) - others
+            }
+        }
+    }
+
+    /// What the features of the lexicon's score weighed for `class`, together.
+    pub fn lexicon_contribution(&self, f: &Features, class: usize) -> f32 {
+        f.iter(self.families)
+            .filter(|&(_, _, t)| t == LEXICON_TOKEN)
+            .map(|(h, v, _)| self.weight_for(h, class) * v)
+            .sum()
+    }
+
     pub fn contributions(&self, f: &Features, class: usize, min: f32) -> Vec<(u32, f32)> {
         let (lo, hi) = f
             .tokens
             .iter()
-            .filter(|&&t| t != NO_TOKEN)
+            .filter(|&&t| is_token(t))
             .fold((u32::MAX, 0), |(lo, hi), &t| (lo.min(t), hi.max(t)));
         if lo > hi {
             return Vec::new();
@@ -266,21 +291,9 @@ impl Linear {
         // one slot per token of the range: a long text has thousands of features
         let mut by_token = vec![0f32; (hi - lo + 1) as usize];
         for (h, v, t) in f.iter(self.families) {
-            if t == NO_TOKEN {
-                continue;
+            if is_token(t) {
+                by_token[(t - lo) as usize] += self.weight_for(h, class) * v;
             }
-            let w = match self.kind {
-                Kind::Sigmoid => self.weight(h, class),
-                Kind::Softmax => {
-                    let others = (0..self.classes)
-                        .filter(|&c| c != class)
-                        .map(|c| self.weight(h, c))
-                        .sum::<f32>()
-                        / (self.classes - 1).max(1) as f32;
-                    self.weight(h, class) - others
-                }
-            };
-            by_token[(t - lo) as usize] += w * v;
         }
         let mut out: Vec<(u32, f32)> = by_token
             .into_iter()
@@ -399,8 +412,16 @@ pub fn models() -> &'static Models {
 /// Sentiment labels in the order of the sentiment models' classes.
 pub const SENTIMENT_CLASSES: [Label; 3] = [Label::Negative, Label::Neutral, Label::Positive];
 
-/// Token index of a feature that belongs to no token (the lexicon's score, a cue).
+/// Token index of a feature that belongs to no token (a cue, the bias).
 pub const NO_TOKEN: u32 = u32::MAX;
+/// Token index of the features of the lexicon's score: they belong to the words the lexicon
+/// scored, which [`reasons`] finds again.
+pub const LEXICON_TOKEN: u32 = u32::MAX - 1;
+
+/// Whether `t`, a feature's token index, points at a token of the text.
+pub fn is_token(t: u32) -> bool {
+    t < LEXICON_TOKEN
+}
 
 /// The features of one range of a text.
 #[derive(Debug, Clone, Default)]
@@ -411,6 +432,10 @@ pub struct Features {
     pub tokens: Vec<u32>,
     /// The family of each feature (one of [`family`]).
     pub families: Vec<u8>,
+    /// The range of the text they were read from, and the words the lexicon's score left out
+    /// there (the problem its writer got in touch for).
+    pub range: Range<usize>,
+    pub occasions: Vec<Range<usize>>,
 }
 
 impl Features {
@@ -435,6 +460,7 @@ impl Features {
         self.values.clear();
         self.tokens.clear();
         self.families.clear();
+        self.occasions.clear();
     }
 
     /// The features of the families in `mask` (a bit per [`family`]).
@@ -1065,6 +1091,8 @@ pub fn features(
         .map(|r| r.start + range.start..r.end + range.start)
         .collect();
     let reasons = reasons_for_contact(doc, tokens, range.end);
+    out.range = range.clone();
+    out.occasions.extend(reasons.iter().cloned());
     let mut negation = 0usize;
     let mut prev: Option<u64> = None;
     // the words in order, for the mood of the sentences: (word, token, opens a sentence)
@@ -1253,19 +1281,24 @@ pub fn features(
         );
     }
     let lex = ctx.lexicon as f32;
-    out.push(family::GLOBAL, global("lexicon+"), lex.max(0.0), NO_TOKEN);
+    out.push(
+        family::GLOBAL,
+        global("lexicon+"),
+        lex.max(0.0),
+        LEXICON_TOKEN,
+    );
     out.push(
         family::GLOBAL,
         global("lexicon-"),
         (-lex).max(0.0),
-        NO_TOKEN,
+        LEXICON_TOKEN,
     );
     let bin = ((lex * 4.0).round() as i32).clamp(-4, 4);
     out.push(
         family::GLOBAL,
         LEXICON_BINS[(bin + 4) as usize],
         1.0,
-        NO_TOKEN,
+        LEXICON_TOKEN,
     );
     for ([cue, decides], (evidence, decided)) in CUE_FEATURES.iter().zip(ctx.cues) {
         if evidence > 0.0 {
@@ -1333,7 +1366,9 @@ pub fn sentiment_of(model: &Linear, f: &Features, lexicon: f64) -> Sentiment {
     }
 }
 
-/// The spans that weighed most for `class`: up to `n` tokens, strongest first.
+/// The spans that weighed most for `class`: up to `n`, strongest first. A span is a token, or
+/// an expression of the lexicon: what the lexicon's score weighed goes to the words that made
+/// that score, in proportion to what each gave it, with what the model read in them.
 pub fn reasons(
     doc: &Analyzed<'_>,
     model: &Linear,
@@ -1341,21 +1376,51 @@ pub fn reasons(
     class: usize,
     n: usize,
 ) -> Vec<Reason> {
-    model
-        .contributions(f, class, 0.01)
+    let mut spans: Vec<(Range<usize>, f32)> = model
+        .contributions(f, class, f32::NEG_INFINITY)
+        .into_iter()
+        .map(|(t, w)| (doc.tokens[t as usize].range(), w))
+        .collect();
+    let lexicon = model.lexicon_contribution(f, class);
+    if lexicon > MIN_REASON {
+        let items: Vec<(Range<usize>, f64)> = sentiment::explain_sentiment(doc, f.range.clone())
+            .into_iter()
+            .filter(|(r, _)| !overlaps(&f.occasions, r.start, r.end))
+            .collect();
+        // the words on the side of the score
+        let sign = items.iter().map(|(_, c)| c).sum::<f64>().signum();
+        let total: f64 = items
+            .iter()
+            .filter(|(_, c)| c.signum() == sign)
+            .map(|(_, c)| c.abs())
+            .sum();
+        for (r, c) in items.into_iter().filter(|(_, c)| c.signum() == sign) {
+            let share = lexicon * (c.abs() / total) as f32;
+            let inside: f32 = spans
+                .iter()
+                .filter(|(s, _)| r.start <= s.start && s.end <= r.end)
+                .map(|(_, w)| w)
+                .sum();
+            spans.retain(|(s, _)| !(r.start <= s.start && s.end <= r.end));
+            spans.push((r, share + inside));
+        }
+    }
+    spans.retain(|(_, w)| *w >= MIN_REASON);
+    spans.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.start.cmp(&b.0.start)));
+    spans
         .into_iter()
         .take(n)
-        .map(|(t, w)| {
-            let t = &doc.tokens[t as usize];
-            Reason {
-                text: doc.text[t.range()].to_string(),
-                start: t.start,
-                end: t.end,
-                weight: (f64::from(w) * 1000.0).round() / 1000.0,
-            }
+        .map(|(r, w)| Reason {
+            text: doc.text[r.clone()].to_string(),
+            start: r.start,
+            end: r.end,
+            weight: (f64::from(w) * 1000.0).round() / 1000.0,
         })
         .collect()
 }
+
+/// The least a span must weigh to be a reason.
+const MIN_REASON: f32 = 0.01;
 
 #[cfg(test)]
 mod tests {
@@ -1415,7 +1480,7 @@ mod tests {
         let mut words = Vec::new();
         for i in (0..f.buckets.len()).filter(|&i| f.families[i] == fam) {
             buckets.push(f.buckets[i]);
-            if f.tokens[i] != NO_TOKEN {
+            if is_token(f.tokens[i]) {
                 words.push(a.tokens[f.tokens[i] as usize].folded.clone());
             }
         }
@@ -1512,7 +1577,7 @@ mod tests {
         assert!(fc
             .tokens
             .iter()
-            .any(|&t| t != NO_TOKEN && c.tokens[t as usize].folded == "rien"));
+            .any(|&t| is_token(t) && c.tokens[t as usize].folded == "rien"));
     }
 
     #[test]
