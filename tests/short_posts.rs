@@ -89,6 +89,7 @@ fn praise_and_thanks_stay_positive() {
         "Très satisfait de la fibre Orange, la connexion est excellente.",
         // the problem someone got in touch for is the occasion, not the judgement
         "Service client Ondine réactif pour un souci de carte bloquée",
+        "Merci à la conseillère Orange qui a réglé mon problème en 5 minutes, au top !",
     ] {
         let an = analyze(&a, text);
         assert_eq!(an.sentiment.label, Label::Positive, "{text:?}: {an:?}");
@@ -101,6 +102,7 @@ fn call_back_requests_are_requests_and_solved_problems_are_not_complaints() {
     let a = analyzer();
     for text in [
         "Can someone from @Orange please call me back",
+        "Toujours pas remboursé après ma résiliation chez SFR, j'ai envoyé 3 mails",
         "j'ai besoin qu'on me rappelle svp",
         "ça fait 3 jours que j'attends une réponse",
     ] {
@@ -192,9 +194,15 @@ fn the_words_the_lexicon_scored_are_reasons() {
 }
 
 #[test]
-fn out_of_order_is_a_complaint() {
+fn outages_refunds_and_threats_to_leave_are_complaints() {
     let a = analyzer();
-    for text in ["Livebox HS", "ma box est hors service depuis hier"] {
+    for text in [
+        "Livebox HS",
+        "ma box est hors service depuis hier",
+        "Mon téléphone SFR ne capte plus rien depuis la mise à jour",
+        "Réseau Bouygues inexistant dans mon village depuis des mois",
+        "Bouygues a augmenté mon forfait de 3€ sans prévenir, je vais résilier",
+    ] {
         let an = analyze(&a, text);
         assert!(
             kinds(&an).contains(&ExpectationKind::Complaint),
