@@ -202,6 +202,8 @@ fn outages_refunds_and_threats_to_leave_are_complaints() {
         "Mon téléphone SFR ne capte plus rien depuis la mise à jour",
         "Réseau Bouygues inexistant dans mon village depuis des mois",
         "Bouygues a augmenté mon forfait de 3€ sans prévenir, je vais résilier",
+        "@VirginMedia my broadband has been down since Monday, any update?",
+        "Switching to EE next month, had enough of Vodafone",
     ] {
         let an = analyze(&a, text);
         assert!(
