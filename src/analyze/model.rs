@@ -253,8 +253,6 @@ impl Linear {
         probabilities(self.kind, self.logits(f))
     }
 
-    /// What each token contributed to `class` (against the other classes of a softmax model):
-    /// `(token index, contribution)`, strongest first, contributions under `min` left out.
     /// What bucket `h` weighs for `class`: its weight, or for a softmax its weight less the
     /// mean of the other classes' weights.
     fn weight_for(&self, h: u32, class: usize) -> f32 {
@@ -279,6 +277,8 @@ impl Linear {
             .sum()
     }
 
+    /// What each token contributed to `class` (against the other classes of a softmax model):
+    /// `(token index, contribution)`, strongest first, contributions under `min` left out.
     pub fn contributions(&self, f: &Features, class: usize, min: f32) -> Vec<(u32, f32)> {
         let (lo, hi) = f
             .tokens
