@@ -1383,10 +1383,7 @@ pub fn reasons(
         .collect();
     let lexicon = model.lexicon_contribution(f, class);
     if lexicon > MIN_REASON {
-        let items: Vec<(Range<usize>, f64)> = sentiment::explain_sentiment(doc, f.range.clone())
-            .into_iter()
-            .filter(|(r, _)| !overlaps(&f.occasions, r.start, r.end))
-            .collect();
+        let items = sentiment::explain_without(doc, f.range.clone(), &f.occasions);
         // the words on the side of the score
         let sign = items.iter().map(|(_, c)| c).sum::<f64>().signum();
         let total: f64 = items

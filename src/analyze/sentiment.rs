@@ -89,12 +89,23 @@ pub fn score_without(doc: &Analyzed<'_>, range: Range<usize>, skip: &[Range<usiz
     if skip.is_empty() {
         return score(doc, range);
     }
-    let raw: f64 = explain_sentiment(doc, range)
-        .into_iter()
-        .filter(|(r, _)| !skip.iter().any(|s| s.start < r.end && r.start < s.end))
-        .map(|(_, c)| c)
-        .sum();
-    squash(raw)
+    squash(
+        explain_without(doc, range, skip)
+            .into_iter()
+            .map(|(_, c)| c)
+            .sum(),
+    )
+}
+
+/// [`explain_sentiment`] without the items that overlap `skip`.
+pub fn explain_without(
+    doc: &Analyzed<'_>,
+    range: Range<usize>,
+    skip: &[Range<usize>],
+) -> Vec<(Range<usize>, f64)> {
+    let mut items = explain_sentiment(doc, range);
+    items.retain(|(r, _)| !skip.iter().any(|s| s.start < r.end && r.start < s.end));
+    items
 }
 
 /// `x / sqrt(x² + α)`, clamped to [-1, 1].
