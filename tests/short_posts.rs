@@ -24,6 +24,17 @@ fn kinds(an: &Analysis) -> Vec<ExpectationKind> {
     an.expectations.iter().map(|e| e.kind).collect()
 }
 
+/// The analysis of `text`, which must hold an expectation of `kind`.
+fn analyze_expecting(a: &Analyzer, text: &str, kind: ExpectationKind) -> Analysis {
+    let an = analyze(a, text);
+    assert!(
+        kinds(&an).contains(&kind),
+        "{text:?}: {:?}",
+        an.expectations
+    );
+    an
+}
+
 #[test]
 fn a_few_french_words_are_french() {
     let a = analyzer();
@@ -106,12 +117,7 @@ fn call_back_requests_are_requests_and_solved_problems_are_not_complaints() {
         "j'ai besoin qu'on me rappelle svp",
         "ça fait 3 jours que j'attends une réponse",
     ] {
-        let an = analyze(&a, text);
-        assert!(
-            kinds(&an).contains(&ExpectationKind::Request),
-            "{text:?}: {:?}",
-            an.expectations
-        );
+        let an = analyze_expecting(&a, text, ExpectationKind::Request);
         for e in &an.expectations {
             assert!(!e.because.is_empty(), "{text:?}: {e:?} says why");
             for r in &e.because {
@@ -205,11 +211,6 @@ fn outages_refunds_and_threats_to_leave_are_complaints() {
         "@VirginMedia my broadband has been down since Monday, any update?",
         "Switching to EE next month, had enough of Vodafone",
     ] {
-        let an = analyze(&a, text);
-        assert!(
-            kinds(&an).contains(&ExpectationKind::Complaint),
-            "{text:?}: {:?}",
-            an.expectations
-        );
+        analyze_expecting(&a, text, ExpectationKind::Complaint);
     }
 }
